@@ -1,0 +1,34 @@
+"""One normal form for child text, shared by language detection, the safety
+net and the message checker: lower case, no accents, no invisible characters,
+letters repeated three times or more squeezed to one, spaces collapsed."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
+_REPEATS = re.compile(r"(\w)\1{2,}")
+_SPACES = re.compile(r"\s+")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss"})
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def normalise(text: str) -> str:
+    """The normal form of ``text`` (see module docstring)."""
+    text = _INVISIBLE.sub("", text)
+    text = text.lower().translate(_LIGATURES).translate(_APOSTROPHES)
+    text = strip_accents(text)
+    text = _REPEATS.sub(r"\1", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def words(text: str) -> list[str]:
+    """Word tokens of already-normalised text; apostrophes split ("j'ai" -> j, ai)."""
+    return _WORD.findall(text)
