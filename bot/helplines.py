@@ -91,6 +91,20 @@ def known_country(code: Any) -> str | None:
     return code if code in directory().countries else None
 
 
+def country_from_text(text: str) -> str | None:
+    """The directory country a child names in a sentence ("je suis en Belgique")."""
+    from bot.normalise import normalise, words
+
+    norm = f" {' '.join(words(normalise(text)))} "
+    for code, info in directory().countries.items():
+        names = [texts.t(f"countries.{code}", lang) for lang in texts.LANGUAGES]
+        names += [str(alias) for alias in info.get("aliases", [])]
+        for name in names:
+            if f" {' '.join(words(normalise(name)))} " in norm:
+                return code
+    return None
+
+
 def by_id(entry_id: str) -> Helpline:
     for entry in directory().entries:
         if entry.id == entry_id:

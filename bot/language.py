@@ -21,6 +21,14 @@ from bot.paths import DATA_DIR
 from bot.text import DEFAULT_LANGUAGE, LANGUAGES
 
 _ACCENTED_FR = re.compile(r"[éèêëàâçùûîïôœ]")
+# French "je" glued to the next word, as children type it: jveux, jsuis, jlui,
+# jpeux, jai, jaime, jen, jetais... (English words starting with j + consonant
+# are rare: "jk" is the one left out).
+_FR_J_CONTRACTION = re.compile(
+    r"^j(?!k$)([bcdfghlmnpqrstvwxz][a-z]*"
+    r"|ai|aime|aimes|aimais|en|y|etais|avais|arrive|attends|ecoute|essaie|essaye"
+    r"|habite|adore|oue|ouais|hesite|envoie|accepte|appelle|allais|irai|aurais|etait)$"
+)
 _lock = threading.Lock()
 
 # How much one lexicon word weighs against lingua's log-odds.
@@ -82,7 +90,7 @@ def score(text: str) -> float:
     lex = _lexicon()
     total = 0.0
     for token in tokens:
-        if token in lex["fr"]:
+        if token in lex["fr"] or _FR_J_CONTRACTION.match(token):
             total += LEXICON_WEIGHT
         elif token in lex["en"]:
             total -= LEXICON_WEIGHT

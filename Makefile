@@ -1,0 +1,57 @@
+# Lumi: the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+export RASA_TELEMETRY_ENABLED := false
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help run test install model lint unit conversation e2e browser lock bench check-helplines clean
+
+help:
+	@echo "make run    set up, train if needed, start Rasa, actions and web app"
+	@echo "make test   set up, train if needed, run every test tier"
+	@echo "make bench  benchmark against a stock Rasa assistant"
+
+$(PY):
+	PYENV_VERSION=3.10.13 python3.10 -m venv $(VENV)
+
+# Installs exactly the locked versions (uv is much faster than pip here).
+$(VENV)/.installed: requirements.lock | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip sync --quiet requirements.lock --python $(PY)
+	$(PY) -m pip check
+	touch $@
+
+install: $(VENV)/.installed
+
+# Generated domain responses, the message checker and the Rasa model, when their inputs changed.
+model: install
+	$(PY) -m bot.build
+
+run: model
+	$(PY) -m bot.launcher
+
+test: model
+	bash scripts/test.sh
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+check-helplines: install
+	$(PY) -m bot.helplines_check
+
+# Re-resolve requirements.in into requirements.lock (Rasa pinned; numpy<1.25).
+lock: | $(PY)
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip compile requirements.in --python $(PY) --python-version 3.10 -o requirements.lock
+
+bench: model
+	$(PY) -m bench.run
+
+clean:
+	rm -rf models var .pytest_cache .mypy_cache .ruff_cache

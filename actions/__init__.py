@@ -1,0 +1,1 @@
+"""rasa_sdk actions: one small module per capability, thin adapters over ``bot/``."""

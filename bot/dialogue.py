@@ -1,0 +1,84 @@
+"""Free text: what the child typed goes to the activity they are in.
+
+Payload intents have actions of their own; everything a child types that is
+not a disclosure, a request for help or a menu command comes here, and the
+current mode decides who reads it: the story, the quiz, the message checker,
+the trusted-adult rehearsal, or the menu.
+"""
+
+from __future__ import annotations
+
+from bot import menu
+from bot.conversation import Reply, Turn
+from bot.safeguarding import support
+
+# Past this many characters a chat message is cut (a pasted message may be longer).
+CHAT_LIMIT = 1000
+
+
+def handle_text(turn: Turn) -> Reply:
+    mode = turn.mode
+    if mode == "check":
+        return check_pasted(turn)
+    prefix = Reply(turn.lang)
+    if len(turn.text) > CHAT_LIMIT:
+        prefix.say("menu.errors_too_long", limit=CHAT_LIMIT)
+        turn.text = turn.text[:CHAT_LIMIT]
+    return prefix.extend(_dispatch(turn, mode))
+
+
+def _dispatch(turn: Turn, mode: str) -> Reply:
+    if turn.intent == "mention_risk":
+        if mode == "story":
+            return support.ask_if_real(turn)
+        return support.safeguard_now(turn, str(turn.slot("safeguard_level", "concern")))
+    if mode == "story":
+        from bot import stories
+
+        return stories.handle_text(turn)
+    if mode == "quiz":
+        from bot import quiz
+
+        return quiz.handle_text(turn)
+    if mode == "rehearsal":
+        if turn.intent == "pick_adult":
+            return support.pick_adult(turn)
+        return support.practice(turn)
+    if turn.intent == "resume":
+        return resume(turn)
+    if turn.intent == "start_story":
+        from bot import stories
+
+        return stories.list_stories(turn)
+    if turn.intent == "coplay":
+        from bot import stories
+
+        return stories.set_coplay(turn, True)
+    return menu.small_talk(turn)
+
+
+def check_pasted(turn: Turn) -> Reply:
+    """The message after ``/check_message``: look for tactics, then back to the menu.
+
+    The checker answers empty, emoji-only and very long pastes itself.
+    """
+    from bot import checker
+
+    return checker.reply(turn, turn.text)
+
+
+def resume(turn: Turn) -> Reply:
+    """``/resume``: back to what the child was doing before an interruption."""
+    support_state = turn.slot("support", {}) or {}
+    target = support_state.get("return_to") if isinstance(support_state, dict) else None
+    target = target or turn.mode
+    story = turn.slot("story")
+    if target == "story" and isinstance(story, dict) and story.get("id"):
+        from bot import stories
+
+        return stories.show_current(turn).set(support=None)
+    if target == "quiz" and turn.slot("quiz"):
+        from bot import quiz
+
+        return quiz.show_current(turn).set(support=None)
+    return menu.show_menu(Reply(turn.lang)).set(support=None)

@@ -1,0 +1,32 @@
+"""Removing what a child typed from anything that is kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+REDACTED = ""
+
+
+def redact_dialogue(dialogue: dict[str, Any]) -> dict[str, Any]:
+    """A serialised Rasa dialogue with the text of every user message removed."""
+    for event in dialogue.get("events", []):
+        if event.get("event") != "user":
+            continue
+        event["text"] = REDACTED
+        parse_data = event.get("parse_data")
+        if isinstance(parse_data, dict):
+            parse_data["text"] = REDACTED
+            parse_data.pop("lumi_full_text", None)
+            for entity in parse_data.get("entities") or []:
+                if isinstance(entity, dict) and entity.get("extractor") not in (
+                    "ChildTextAnnotator",
+                    "RegexMessageHandler",
+                ):
+                    entity["value"] = REDACTED
+        for entity in event.get("entities") or []:
+            if isinstance(entity, dict) and entity.get("extractor") not in (
+                "ChildTextAnnotator",
+                "RegexMessageHandler",
+            ):
+                entity["value"] = REDACTED
+    return dialogue

@@ -1,0 +1,374 @@
+"""The "Spot the trick" quiz: a short message, which trick is it?
+
+Data: ``data/quiz/spot_the_trick.yml`` (rounds, items per tactic, the words
+that name a trick); text: ``locales/quiz.<lang>.yml``; trick names come from
+``locales/tactics.<lang>.yml``.
+
+Slots (written only through ``Reply.set``):
+
+- ``quiz``: a JSON-able dict. While a quiz runs::
+
+      {"v": 1, "items": ["bribe_2", "threat_1", ...], "round": 0,
+       "options": ["bribe", "meeting", "secrecy"], "right": 0, "points": 0,
+       "mastery": {"bribe": 1}}
+
+  ``round`` is the index of the current message in ``items``; ``options`` the
+  tactics on its buttons. After a quiz only ``{"v": 1, "mastery": {...}}`` is
+  kept: right answers per tactic, summed over quizzes, for the badges.
+- ``badges``: list of ``"badge_<tactic>"``, one per tactic found ``badge_after`` times.
+- ``mode``: ``"quiz"`` while it runs, ``"menu"`` after.
+
+Buttons: ``/quiz_answer{"round": <1-based number>, "tactic": "<id>"}``.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from bot import text as texts
+from bot.conversation import Reply, Turn, payload
+from bot.normalise import normalise, words
+from bot.paths import DATA_DIR
+from bot.tactics import TACTICS
+
+QUIZ_FILE = DATA_DIR / "quiz" / "spot_the_trick.yml"
+STATE_VERSION = 1
+MIN_ITEMS_PER_TACTIC = 3
+
+
+class QuizError(ValueError):
+    """The quiz data or its texts are wrong."""
+
+
+@dataclass(frozen=True)
+class QuizData:
+    rounds: int
+    tactics_per_quiz: int
+    options_per_round: int
+    points_per_right: int
+    badge_after: int
+    items: dict[str, tuple[str, ...]]  # tactic -> item ids
+    answer_words: dict[str, tuple[str, ...]]  # tactic -> normalised words/phrases
+
+    def tactic_of(self, item_id: str) -> str | None:
+        for tactic, ids in self.items.items():
+            if item_id in ids:
+                return tactic
+        return None
+
+
+def parse_quiz(raw: Any, where: str = "spot_the_trick.yml") -> QuizData:
+    """Build and check the quiz data (every tactic, enough items, texts in both languages)."""
+    if not isinstance(raw, dict):
+        raise QuizError(f"{where}: expected a mapping")
+    errors: list[str] = []
+    items = raw.get("items") or {}
+    for tactic in TACTICS:
+        ids = items.get(tactic) or []
+        if len(ids) < MIN_ITEMS_PER_TACTIC:
+            errors.append(f"{where}: tactic '{tactic}' needs {MIN_ITEMS_PER_TACTIC}+ items")
+        for item_id in ids:
+            for lang in texts.LANGUAGES:
+                if not texts.has(f"quiz.messages.{item_id}", lang):
+                    errors.append(f"{where}: item '{item_id}' has no text in '{lang}'")
+    unknown = sorted(set(items) - set(TACTICS))
+    if unknown:
+        errors.append(f"{where}: unknown tactics {unknown}")
+    all_ids = [i for ids in items.values() for i in ids]
+    if len(set(all_ids)) != len(all_ids):
+        errors.append(f"{where}: an item id is used twice")
+    answer_words: dict[str, tuple[str, ...]] = {}
+    for tactic in TACTICS:
+        by_lang = (raw.get("answer_words") or {}).get(tactic) or {}
+        found = [normalise(str(w)) for lang in texts.LANGUAGES for w in by_lang.get(lang) or []]
+        if not found:
+            errors.append(f"{where}: tactic '{tactic}' has no answer_words")
+        answer_words[tactic] = tuple(found)
+    numbers = {}
+    for name in (
+        "rounds",
+        "tactics_per_quiz",
+        "options_per_round",
+        "points_per_right",
+        "badge_after",
+    ):
+        value = raw.get(name)
+        if not isinstance(value, int) or value < 1:
+            errors.append(f"{where}: '{name}' must be a positive whole number")
+            value = 1
+        numbers[name] = value
+    if not 2 <= numbers["options_per_round"] <= 4:
+        errors.append(f"{where}: options_per_round must be 2 to 4")
+    if numbers["rounds"] % numbers["tactics_per_quiz"]:
+        errors.append(f"{where}: rounds must be a multiple of tactics_per_quiz")
+    per_tactic = numbers["rounds"] // numbers["tactics_per_quiz"]
+    if any(len(ids) < per_tactic for ids in items.values()):
+        errors.append(f"{where}: each tactic needs at least {per_tactic} items")
+    if errors:
+        raise QuizError("\n".join(errors))
+    return QuizData(
+        items={t: tuple(items[t]) for t in TACTICS},
+        answer_words=answer_words,
+        **numbers,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def quiz_data() -> QuizData:
+    """The quiz data, read and checked on first use."""
+    raw = yaml.safe_load(QUIZ_FILE.read_text(encoding="utf-8"))
+    return parse_quiz(raw)
+
+
+# --- state --------------------------------------------------------------------
+
+
+def _mastery(raw: Any) -> dict[str, int]:
+    if not isinstance(raw, dict):
+        return {}
+    return {t: n for t, n in raw.items() if t in TACTICS and isinstance(n, int) and n >= 0}
+
+
+def _badges(turn: Turn) -> list[str]:
+    raw = turn.slot("badges")
+    return [b for b in raw if isinstance(b, str)] if isinstance(raw, list) else []
+
+
+def current(turn: Turn) -> dict[str, Any] | None:
+    """A copy of the running quiz's state, or ``None``."""
+    raw = turn.slot("quiz")
+    if not isinstance(raw, dict):
+        return None
+    data = quiz_data()
+    items = raw.get("items")
+    round_ = raw.get("round")
+    options = raw.get("options")
+    if (
+        not isinstance(items, list)
+        or not items
+        or not all(isinstance(i, str) and data.tactic_of(i) for i in items)
+        or not isinstance(round_, int)
+        or not 0 <= round_ < len(items)
+        or not isinstance(options, list)
+        or not all(o in TACTICS for o in options)
+        or data.tactic_of(items[round_]) not in options
+    ):
+        return None
+    return {
+        "v": STATE_VERSION,
+        "items": list(items),
+        "round": round_,
+        "options": list(options),
+        "right": raw.get("right") if isinstance(raw.get("right"), int) else 0,
+        "points": raw.get("points") if isinstance(raw.get("points"), int) else 0,
+        "mastery": _mastery(raw.get("mastery")),
+    }
+
+
+def _options(data: QuizData, answer: str, rng: random.Random) -> list[str]:
+    others = [t for t in TACTICS if t != answer]
+    options = [answer, *rng.sample(others, data.options_per_round - 1)]
+    rng.shuffle(options)
+    return options
+
+
+def new_state(turn: Turn, rng: random.Random | None = None) -> dict[str, Any]:
+    """A new quiz: tricks without a badge first, each ``rounds/tactics_per_quiz`` times."""
+    rng = rng or random.Random()  # noqa: S311 (not security: which questions to ask)
+    data = quiz_data()
+    badges = set(_badges(turn))
+    previous = turn.slot("quiz")
+    mastery = _mastery(previous.get("mastery")) if isinstance(previous, dict) else {}
+    to_learn = [t for t in TACTICS if f"badge_{t}" not in badges]
+    pool = to_learn if len(to_learn) >= data.tactics_per_quiz else list(TACTICS)
+    chosen = rng.sample(pool, data.tactics_per_quiz)
+    per_tactic = data.rounds // data.tactics_per_quiz
+    items = [i for t in chosen for i in rng.sample(list(data.items[t]), per_tactic)]
+    rng.shuffle(items)
+    answer = str(data.tactic_of(items[0]))
+    return {
+        "v": STATE_VERSION,
+        "items": items,
+        "round": 0,
+        "options": _options(data, answer, rng),
+        "right": 0,
+        "points": 0,
+        "mastery": mastery,
+    }
+
+
+# --- showing ------------------------------------------------------------------
+
+
+def _t(reply: Reply, key: str, **params: Any) -> str:
+    return texts.t(key, reply.lang, **params)
+
+
+def _name(reply: Reply, tactic: str) -> str:
+    return _t(reply, f"tactics.{tactic}.name")
+
+
+def _render_round(reply: Reply, state: dict[str, Any]) -> Reply:
+    number = state["round"] + 1
+    item = state["items"][state["round"]]
+    text = _t(
+        reply,
+        "quiz.round",
+        n=number,
+        total=len(state["items"]),
+        message=_t(reply, f"quiz.messages.{item}"),
+    )
+    buttons = [
+        {
+            "title": _name(reply, tactic),
+            "payload": payload("quiz_answer", round=number, tactic=tactic),
+        }
+        for tactic in state["options"]
+    ]
+    return reply.say_text(text, buttons)
+
+
+def _not_running(turn: Turn) -> Reply:
+    reply = Reply(turn.lang)
+    reply.say(
+        "quiz.not_running",
+        buttons=[
+            reply.button("quiz.buttons.start", payload("start_quiz")),
+            reply.button("quiz.buttons.menu", payload("start")),
+        ],
+    )
+    if turn.mode == "quiz":
+        reply.set(mode="menu")
+    return reply
+
+
+# --- public handlers ----------------------------------------------------------
+
+
+def start_quiz(turn: Turn) -> Reply:
+    """``/start_quiz``: a new quiz (or, in the middle of one, its current message)."""
+    running = current(turn)
+    if running is not None and turn.mode == "quiz":
+        return show_current(turn)
+    state = new_state(turn)
+    reply = Reply(turn.lang).say("quiz.intro", total=len(state["items"]))
+    _render_round(reply, state)
+    return reply.set(quiz=state, mode="quiz")
+
+
+def show_current(turn: Turn) -> Reply:
+    """Show the current message again (after an interruption)."""
+    state = current(turn)
+    if state is None:
+        return _not_running(turn)
+    reply = Reply(turn.lang).say("quiz.back")
+    _render_round(reply, state)
+    return reply.set(quiz=state, mode="quiz")
+
+
+def _as_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def answer(turn: Turn, entities: dict[str, Any] | None) -> Reply:
+    """A button press: ``/quiz_answer{"round": n, "tactic": id}``."""
+    entities = entities if isinstance(entities, dict) else {}
+    state = current(turn)
+    if state is None:
+        return _not_running(turn)
+    number = _as_int(entities.get("round"))
+    tactic = entities.get("tactic")
+    if number != state["round"] + 1 or tactic not in state["options"]:
+        reply = Reply(turn.lang).say("quiz.stale")
+        _render_round(reply, state)
+        return reply.set(quiz=state, mode="quiz")
+    return _judge(turn, state, str(tactic))
+
+
+def handle_text(turn: Turn) -> Reply:
+    """A typed answer ("the gift one", "2", "cadeau")."""
+    state = current(turn)
+    if state is None:
+        return _not_running(turn)
+    tactic = _typed_answer(turn.text if isinstance(turn.text, str) else "", state["options"])
+    if tactic is None:
+        reply = Reply(turn.lang)
+        reply.say("quiz.not_understood")
+        _render_round(reply, state)
+        return reply.set(quiz=state, mode="quiz")
+    return _judge(turn, state, tactic)
+
+
+def _typed_answer(text: str, options: list[str]) -> str | None:
+    from bot.stories import understand
+
+    position = understand.position(text)
+    if position is not None and 1 <= position <= len(options):
+        return options[position - 1]
+    norm = " " + " ".join(words(normalise(text[: understand.MAX_CHARS]))) + " "
+    hits = {t: sum(1 for w in quiz_data().answer_words[t] if f" {w} " in norm) for t in options}
+    best = max(hits.values(), default=0)
+    winners = [t for t, n in hits.items() if n == best]
+    if best > 0 and len(winners) == 1:
+        return winners[0]
+    return None
+
+
+def _judge(turn: Turn, state: dict[str, Any], chosen: str) -> Reply:
+    data = quiz_data()
+    reply = Reply(turn.lang)
+    item = state["items"][state["round"]]
+    right_answer = str(data.tactic_of(item))
+    short = _t(reply, f"tactics.{right_answer}.short")
+    badges = _badges(turn)
+    if chosen == right_answer:
+        state["right"] += 1
+        state["points"] += data.points_per_right
+        state["mastery"][right_answer] = state["mastery"].get(right_answer, 0) + 1
+        reply.say("quiz.right", name=_name(reply, right_answer), short=short)
+        badge = f"badge_{right_answer}"
+        if state["mastery"][right_answer] >= data.badge_after and badge not in badges:
+            badges = [*badges, badge]
+            reply.say("quiz.badge", name=_name(reply, right_answer))
+            reply.set(badges=badges)
+    else:
+        reply.say("quiz.wrong", name=_name(reply, right_answer), short=short)
+    state["round"] += 1
+    if state["round"] < len(state["items"]):
+        answer_next = str(data.tactic_of(state["items"][state["round"]]))
+        state["options"] = _options(data, answer_next, random.Random())  # noqa: S311
+        _render_round(reply, state)
+        return reply.set(quiz=state, mode="quiz")
+    return _finish(reply, state, badges)
+
+
+def _finish(reply: Reply, state: dict[str, Any], badges: list[str]) -> Reply:
+    reply.say("quiz.end", right=state["right"], total=len(state["items"]), points=state["points"])
+    owned = [b.removeprefix("badge_") for b in badges if b.removeprefix("badge_") in TACTICS]
+    if owned:
+        reply.say("quiz.badges", names=", ".join(_name(reply, t) for t in owned))
+    else:
+        reply.say("quiz.no_badges")
+    reply.say("quiz.door_open")
+    reply.say(
+        "quiz.next",
+        buttons=[
+            reply.button("quiz.buttons.again", payload("start_quiz")),
+            reply.button("quiz.buttons.stories", payload("list_stories")),
+            reply.button("quiz.buttons.menu", payload("start")),
+        ],
+    )
+    return reply.set(quiz={"v": STATE_VERSION, "mastery": state["mastery"]}, mode="menu")

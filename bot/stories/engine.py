@@ -1,0 +1,495 @@
+"""Playing a role-play story: the handlers the Rasa actions call.
+
+State lives in slots (written only through ``Reply.set``):
+
+- ``story``: ``None`` or the running story, a JSON-able dict::
+
+      {"v": 1, "id": "follower_bribe", "step": "photo", "tries": 0,
+       "history": [{"step": "offer", "choice": "no_thanks", "safe": true},
+                   {"step": "practice", "reply": "refuse", "safe": true}],
+       "spotted": ["bribe"], "missed": ["app_switch"]}
+
+  ``history`` holds what was chosen (choice ids and, on rehearsal steps, the
+  kind of reply: never the words typed); ``tries`` counts replies not
+  understood on the current step.
+- ``mode``: ``"story"`` while a story runs, ``"menu"`` after it.
+- read only: ``coplay`` (bool), ``age_band``, ``country``.
+
+Every text comes from ``locales/`` (story texts under ``stories.<id>.*``,
+engine texts under ``story_ui.*``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import helplines
+from bot import text as texts
+from bot.conversation import Reply, Turn, payload
+from bot.stories import understand
+from bot.stories.model import AGE_BANDS, SHOW_EXAMPLE, Step, Story, get_story, stories
+
+STATE_VERSION = 1
+SAFE_REPLIES = ("refuse", "set_boundary", "tell_adult", "block_report", "ignore")
+
+
+# --- state ------------------------------------------------------------------
+
+
+def new_state(story: Story) -> dict[str, Any]:
+    return {
+        "v": STATE_VERSION,
+        "id": story.id,
+        "step": story.start,
+        "tries": 0,
+        "history": [],
+        "spotted": [],
+        "missed": [],
+    }
+
+
+def _copy_state(raw: dict[str, Any]) -> dict[str, Any]:
+    history = raw.get("history")
+    return {
+        "v": STATE_VERSION,
+        "id": raw["id"],
+        "step": raw["step"],
+        "tries": raw.get("tries") if isinstance(raw.get("tries"), int) else 0,
+        "history": [dict(h) for h in history if isinstance(h, dict)]
+        if isinstance(history, list)
+        else [],
+        "spotted": [t for t in raw.get("spotted") or [] if isinstance(t, str)],
+        "missed": [t for t in raw.get("missed") or [] if isinstance(t, str)],
+    }
+
+
+def current(turn: Turn) -> tuple[Story, Step, dict[str, Any]] | None:
+    """The running story, its step and a copy of its state; ``None`` if none (or garbage)."""
+    raw = turn.slot("story")
+    if not isinstance(raw, dict):
+        return None
+    story = get_story(raw.get("id"))
+    if story is None:
+        return None
+    step = story.step(raw.get("step"))
+    if step is None or step.kind == "end":
+        return None
+    return story, step, _copy_state(raw)
+
+
+def score(state: dict[str, Any]) -> int:
+    """Percent of safe decisions (choices and rehearsal replies), 100 when none."""
+    rated = [h["safe"] for h in state.get("history", []) if isinstance(h.get("safe"), bool)]
+    if not rated:
+        return 100
+    return round(100 * sum(rated) / len(rated))
+
+
+def _coplay(turn: Turn) -> bool:
+    return turn.slot("coplay") in (True, "true", "True", 1)
+
+
+# --- small text helpers -------------------------------------------------------
+
+
+def _t(reply: Reply, key: str, **params: Any) -> str:
+    return texts.t(key, reply.lang, **params)
+
+
+def _character(reply: Reply, story: Story) -> str:
+    return _t(reply, story.key("character"))
+
+
+def _trick_name(reply: Reply, tactic: str) -> str:
+    return _t(reply, f"tactics.{tactic}.name")
+
+
+def _button(reply: Reply, key: str, intent: str, **entities: Any) -> dict[str, str]:
+    return reply.button(key, payload(intent, **entities))
+
+
+def _choice_buttons(reply: Reply, story: Story, step: Step) -> list[dict[str, str]]:
+    return [
+        {
+            "title": _t(reply, story.key("steps", step.id, "choices", c.id, "label")),
+            "payload": payload("story_choice", story_id=story.id, step=step.id, choice=c.id),
+        }
+        for c in step.choices
+    ]
+
+
+def _example_button(reply: Reply, story: Story, step: Step) -> list[dict[str, str]]:
+    return [
+        {
+            "title": _t(reply, "story_ui.rehearsal.show_example"),
+            "payload": payload(
+                "story_choice", story_id=story.id, step=step.id, choice=SHOW_EXAMPLE
+            ),
+        }
+    ]
+
+
+def _question(reply: Reply, story: Story, step: Step) -> str:
+    own = story.key("steps", step.id, "question")
+    if texts.has(own, reply.lang):
+        return _t(reply, own)
+    return _t(reply, "story_ui.question", name=_character(reply, story))
+
+
+def _step_buttons(reply: Reply, story: Story, step: Step) -> list[dict[str, str]]:
+    if step.kind == "rehearsal":
+        return _example_button(reply, story, step)
+    return _choice_buttons(reply, story, step)
+
+
+def _ask_again(reply: Reply, story: Story, step: Step, key: str) -> Reply:
+    """A short re-ask with the step's buttons (after text not understood)."""
+    name = _character(reply, story)
+    return reply.say_text(_t(reply, key, name=name), _step_buttons(reply, story, step))
+
+
+# --- showing a step -----------------------------------------------------------
+
+
+def render_step(reply: Reply, story: Story, step: Step, coplay: bool) -> Reply:
+    """The step's text, the co-play question (if on) and the buttons."""
+    reply.say_text(_t(reply, story.key("steps", step.id, "text")))
+    if coplay:
+        question = _t(reply, story.key("steps", step.id, "coplay"))
+        reply.say_text(_t(reply, "story_ui.coplay.question", question=question))
+    if step.kind == "rehearsal":
+        reply.say_text(_t(reply, "story_ui.rehearsal.prompt"), _example_button(reply, story, step))
+    elif step.kind == "choice":
+        reply.say_text(_question(reply, story, step), _choice_buttons(reply, story, step))
+    return reply
+
+
+def _go_to(reply: Reply, turn: Turn, story: Story, state: dict[str, Any], next_id: str) -> Reply:
+    step = story.steps[next_id]
+    if step.kind == "end":
+        return _finish(reply, turn, story, state, step)
+    state["step"] = step.id
+    state["tries"] = 0
+    render_step(reply, story, step, _coplay(turn))
+    return reply.set(story=state, mode="story")
+
+
+def _mark(state: dict[str, Any], tactic: str | None, safe: bool) -> None:
+    if not tactic:
+        return
+    if safe:
+        if tactic in state["missed"]:
+            state["missed"].remove(tactic)
+        if tactic not in state["spotted"]:
+            state["spotted"].append(tactic)
+    elif tactic not in state["spotted"] and tactic not in state["missed"]:
+        state["missed"].append(tactic)
+
+
+def _trick_line(reply: Reply, tactic: str, safe: bool) -> str:
+    key = "story_ui.trick.spotted" if safe else "story_ui.trick.hidden"
+    short = _t(reply, f"tactics.{tactic}.short")
+    return _t(reply, key, name=_trick_name(reply, tactic), short=short)
+
+
+def _apply_choice(
+    turn: Turn, story: Story, step: Step, state: dict[str, Any], choice_id: str
+) -> Reply:
+    reply = Reply(turn.lang)
+    choice = step.choice(choice_id)
+    assert choice is not None
+    feedback = _t(reply, story.key("steps", step.id, "choices", choice.id, "feedback"))
+    if step.tactic:
+        feedback = f"{feedback}\n\n{_trick_line(reply, step.tactic, choice.safe)}"
+    reply.say_text(feedback)
+    state["history"].append({"step": step.id, "choice": choice.id, "safe": choice.safe})
+    _mark(state, step.tactic, choice.safe)
+    return _go_to(reply, turn, story, state, choice.next)
+
+
+# --- the end and its recap ----------------------------------------------------
+
+
+def _finish(reply: Reply, turn: Turn, story: Story, state: dict[str, Any], end: Step) -> Reply:
+    reply.say_text(_t(reply, story.key("steps", end.id, "text")))
+    if _coplay(turn):
+        question = _t(reply, story.key("steps", end.id, "coplay"))
+        reply.say_text(_t(reply, "story_ui.coplay.question", question=question))
+    lines = [_t(reply, "story_ui.recap.title"), _t(reply, story.key("recap"))]
+    reply.say_text("\n\n".join(lines))
+    if story.tactics:
+        tricks = [_t(reply, "story_ui.recap.tricks")]
+        for tactic in story.tactics:
+            tricks.append(
+                _t(
+                    reply,
+                    "story_ui.recap.trick_line",
+                    name=_trick_name(reply, tactic),
+                    todo=_t(reply, f"tactics.{tactic}.todo"),
+                )
+            )
+        reply.say_text("\n".join(tricks))
+    reply.say_text(_progress(reply, story, state))
+    country = helplines.known_country(turn.slot("country"))
+    tell = [_t(reply, story.key("who_to_tell"))]
+    if country is not None:
+        tell.append(_helpline_line(reply, country))
+    else:
+        tell.append(_t(reply, "story_ui.recap.no_country"))
+    reply.say_text("\n\n".join(tell))
+    reply.say("story_ui.recap.door_open" if story.tactics else "story_ui.recap.door_open_no_trick")
+    reply.custom("story_end", story_id=story.id, score=score(state))
+    buttons = [
+        _button(reply, "story_ui.buttons.list", "list_stories"),
+        _button(reply, "story_ui.buttons.quiz", "start_quiz"),
+        _button(reply, "story_ui.buttons.menu", "start"),
+    ]
+    if country is None:
+        buttons.insert(0, _button(reply, "story_ui.buttons.help", "help"))
+    reply.say("story_ui.recap.next", buttons=buttons)
+    return reply.set(story=None, mode="menu")
+
+
+def _progress(reply: Reply, story: Story, state: dict[str, Any]) -> str:
+    rated = [h["safe"] for h in state["history"] if isinstance(h.get("safe"), bool)]
+    safe, total = sum(rated), len(rated)
+    if total and safe == total:
+        line = _t(reply, "story_ui.recap.all_safe")
+    elif safe:
+        line = _t(reply, "story_ui.recap.some_safe", safe=safe, total=total)
+    else:
+        line = _t(reply, "story_ui.recap.none_safe")
+    spotted = [t for t in story.tactics if t in state["spotted"]]
+    if spotted:
+        names = ", ".join(_trick_name(reply, t) for t in spotted)
+        line = f"{line}\n{_t(reply, 'story_ui.recap.spotted', names=names)}"
+    return line
+
+
+def _helpline_line(reply: Reply, country: str) -> str:
+    line = helplines.main_helpline(country)
+    contact = line.phone or line.sms or line.url or ""
+    return _t(
+        reply,
+        "story_ui.recap.helpline",
+        name=_t(reply, f"helplines.{line.id}.name"),
+        contact=contact,
+    )
+
+
+# --- rehearsal ----------------------------------------------------------------
+
+
+def _rehearsal_example(
+    turn: Turn, story: Story, step: Step, state: dict[str, Any], *, unsure: bool = False
+) -> Reply:
+    reply = Reply(turn.lang)
+    example = _t(reply, story.key("steps", step.id, "example"))
+    text = _t(reply, "story_ui.rehearsal.example", example=example)
+    if unsure:
+        text = f"{_t(reply, 'story_ui.rehearsal.unsure')}\n{text}"
+    reply.say_text(text)
+    state["history"].append({"step": step.id, "reply": None, "safe": None})
+    return _go_to(reply, turn, story, state, str(step.next))
+
+
+def _rehearse(turn: Turn, story: Story, step: Step, state: dict[str, Any]) -> Reply:
+    reading = understand.read_rehearsal(turn.text)
+    if reading.category is None:
+        if reading.unsure or state["tries"] >= 1:
+            return _rehearsal_example(turn, story, step, state, unsure=True)
+        reply = Reply(turn.lang)
+        state["tries"] += 1
+        _ask_again(reply, story, step, "story_ui.rehearsal.retry")
+        return reply.set(story=state, mode="story")
+    reply = Reply(turn.lang)
+    name = _character(reply, story)
+    category = reading.category
+    if category == "risky" and step.tactic:
+        feedback = _t(
+            reply,
+            "story_ui.rehearsal.feedback.risky_trick",
+            name=name,
+            trick=_trick_name(reply, step.tactic),
+        )
+    else:
+        feedback = _t(reply, f"story_ui.rehearsal.feedback.{category}", name=name)
+    example = _t(reply, story.key("steps", step.id, "example"))
+    stronger = _t(reply, "story_ui.rehearsal.stronger", example=example)
+    reply.say_text(f"{feedback}\n\n{stronger}")
+    safe = category in SAFE_REPLIES
+    state["history"].append({"step": step.id, "reply": category, "safe": safe})
+    _mark(state, step.tactic, safe)
+    return _go_to(reply, turn, story, state, str(step.next))
+
+
+# --- public handlers ----------------------------------------------------------
+
+
+def _sorted_stories(turn: Turn) -> list[Story]:
+    band = turn.slot("age_band")
+    band = band if band in AGE_BANDS else None
+    found = sorted(stories().values(), key=lambda s: s.id)
+    if band:
+        found.sort(key=lambda s: s.age_band != band)
+    return found
+
+
+def list_stories(turn: Turn) -> Reply:
+    """``/list_stories``: the ``story_list`` payload and one button per story."""
+    reply = Reply(turn.lang)
+    found = _sorted_stories(turn)
+    reply.custom(
+        "story_list",
+        stories=[
+            {"id": s.id, "title": _t(reply, s.key("title")), "tactics": list(s.tactics)}
+            for s in found
+        ],
+    )
+    buttons = []
+    for story in found:
+        ages = _t(reply, "story_ui.list.ages", band=story.age_band)
+        title = _t(reply, "story_ui.list.button", title=_t(reply, story.key("title")), ages=ages)
+        buttons.append({"title": title, "payload": payload("start_story", story_id=story.id)})
+    if _coplay(turn):
+        buttons.append(_button(reply, "story_ui.coplay.button_off", "coplay", on=False))
+    else:
+        buttons.append(_button(reply, "story_ui.coplay.button_on", "coplay", on=True))
+    return reply.say("story_ui.list.title", buttons=buttons)
+
+
+def start_story(turn: Turn, story_id: object) -> Reply:
+    """``/start_story{"story_id": ...}``; an unknown id changes nothing."""
+    story = get_story(story_id)
+    reply = Reply(turn.lang)
+    if story is None:
+        return reply.say(
+            "story_ui.unknown_story",
+            buttons=[_button(reply, "story_ui.buttons.stories", "list_stories")],
+        )
+    reply.say(
+        "story_ui.start", title=_t(reply, story.key("title")), intro=_t(reply, story.key("intro"))
+    )
+    state = new_state(story)
+    render_step(reply, story, story.steps[story.start], _coplay(turn))
+    return reply.set(story=state, mode="story")
+
+
+def _no_story(turn: Turn, story_id: object) -> Reply:
+    reply = Reply(turn.lang)
+    story = get_story(story_id)
+    stories_button = _button(reply, "story_ui.buttons.stories", "list_stories")
+    if story is not None:
+        replay = _button(reply, "story_ui.buttons.replay", "start_story", story_id=story.id)
+        reply.say("story_ui.finished", buttons=[replay, stories_button])
+    else:
+        reply.say("story_ui.no_story", buttons=[stories_button])
+    if turn.mode == "story":
+        reply.set(story=None, mode="menu")
+    return reply
+
+
+def _reshow(turn: Turn, story: Story, step: Step, state: dict[str, Any], key: str) -> Reply:
+    reply = Reply(turn.lang)
+    reply.say(key, title=_t(reply, story.key("title")))
+    render_step(reply, story, step, _coplay(turn))
+    return reply.set(story=state, mode="story")
+
+
+def choose(turn: Turn, entities: dict[str, Any] | None) -> Reply:
+    """A button press: ``/story_choice{"story_id", "step", "choice"}``."""
+    entities = entities if isinstance(entities, dict) else {}
+    story_id = entities.get("story_id")
+    found = current(turn)
+    if found is None:
+        return _no_story(turn, story_id)
+    story, step, state = found
+    if story_id is not None and story_id != story.id:
+        return _reshow(turn, story, step, state, "story_ui.other_story")
+    choice_id = entities.get("choice")
+    if entities.get("step") != step.id:
+        return _reshow(turn, story, step, state, "story_ui.stale")
+    if step.kind == "rehearsal":
+        if choice_id == SHOW_EXAMPLE:
+            return _rehearsal_example(turn, story, step, state)
+        return _reshow(turn, story, step, state, "story_ui.stale")
+    if step.choice(choice_id) is None:
+        return _reshow(turn, story, step, state, "story_ui.stale")
+    return _apply_choice(turn, story, step, state, str(choice_id))
+
+
+def _labels(story: Story, step: Step) -> dict[str, list[str]]:
+    return {
+        c.id: [
+            texts.t(story.key("steps", step.id, "choices", c.id, "label"), lang)
+            for lang in texts.LANGUAGES
+        ]
+        for c in step.choices
+    }
+
+
+def handle_text(turn: Turn) -> Reply:
+    """Free text while a story runs: a choice, or a practice reply on a rehearsal step."""
+    found = current(turn)
+    if found is None:
+        return _no_story(turn, None)
+    story, step, state = found
+    text = turn.text if isinstance(turn.text, str) else ""
+    if step.kind == "rehearsal":
+        if not text.strip():
+            reply = Reply(turn.lang)
+            return _ask_again(reply, story, step, "story_ui.rehearsal.retry").set(
+                story=state, mode="story"
+            )
+        return _rehearse(turn, story, step, state)
+    match = understand.choice_for(step, text, _labels(story, step))
+    if match.choice_id is not None:
+        return _apply_choice(turn, story, step, state, match.choice_id)
+    reply = Reply(turn.lang)
+    state["tries"] += 1
+    key = "story_ui.unsure" if match.how == "unsure" else "story_ui.not_understood"
+    return _ask_again(reply, story, step, key).set(story=state, mode="story")
+
+
+def show_current(turn: Turn) -> Reply:
+    """Show the current step again (after an interruption)."""
+    found = current(turn)
+    if found is None:
+        return _no_story(turn, None)
+    story, step, state = found
+    reply = Reply(turn.lang).say("story_ui.back")
+    render_step(reply, story, step, _coplay(turn))
+    return reply.set(story=state, mode="story")
+
+
+def quit_story(turn: Turn) -> Reply:
+    """Stop the running story (nothing is kept)."""
+    reply = Reply(turn.lang)
+    stories_button = _button(reply, "story_ui.buttons.stories", "list_stories")
+    menu_button = _button(reply, "story_ui.buttons.menu", "start")
+    if current(turn) is None:
+        reply.say("story_ui.no_story", buttons=[stories_button, menu_button])
+    else:
+        reply.say("story_ui.quit", buttons=[stories_button, menu_button])
+    return reply.set(story=None, mode="menu")
+
+
+def _as_bool(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes", "on", "oui")
+    return bool(value)
+
+
+def set_coplay(turn: Turn, on: object) -> Reply:
+    """``/coplay{"on": true}``: a discussion question for the grown-up at each step."""
+    enabled = _as_bool(on)
+    reply = Reply(turn.lang).set(coplay=enabled)
+    reply.say("story_ui.coplay.enabled" if enabled else "story_ui.coplay.disabled")
+    found = current(turn)
+    if found is not None:
+        story, step, state = found
+        render_step(reply, story, step, enabled)
+        return reply.set(story=state, mode="story")
+    button = _button(reply, "story_ui.buttons.stories", "list_stories")
+    reply.messages[-1]["buttons"] = [button]
+    return reply

@@ -1,0 +1,558 @@
+"""Free text inside a story: which choice, or which kind of reply, a child means.
+
+Everything a child's words are matched against is data
+(``data/roleplay/strategies.yml``, and optional ``keywords`` on a story's
+choices). Matching runs on normalised text (:func:`bot.normalise.normalise`),
+cut into clauses; a negation near a pattern turns it into another strategy
+("I won't tell my mum" is keeping a secret, "jlui réponds pas" is ignoring).
+When no pattern matches, a small character n-gram model trained on the
+examples in the same file (scikit-learn, trained in memory on first use)
+makes a cautious guess.
+
+Nothing here keeps or logs the text it reads.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot import text as texts
+from bot.normalise import normalise, words
+from bot.paths import DATA_DIR
+
+STRATEGIES_PATH = DATA_DIR / "roleplay" / "strategies.yml"
+# Longest text read (a chat message is cut before it gets here anyway).
+MAX_CHARS = 500
+REHEARSAL_CATEGORIES = ("refuse", "set_boundary", "tell_adult", "block_report", "ignore", "risky")
+# Words looked at around a match for a negation.
+NEGATION_BEFORE = 3
+NEGATION_AFTER_FR = 2
+# A strategy scoring at least this is a clear move (one full pattern); a clear
+# risky move makes a rehearsal reply risky whatever else it says.
+STRONG = 1.0
+# Share of a button label's words a text needs to count as that button.
+LABEL_MATCH = 0.8
+
+_SEGMENT = re.compile(r"[.,;:!?()\n\r\"«»“”…/]+")
+_J_CONSONANT = re.compile(r"^j([bcdfghklmnpqrstvwxz][a-z]+)$")
+_DIGIT = re.compile(r"^[1-9]$")
+
+
+@dataclass(frozen=True)
+class Pattern:
+    regex: re.Pattern[str]
+    lang: str
+    weight: float = 1.0
+    check_negation: bool = True
+    negated: str | None = None  # overrides the strategy's ``negated``
+    # Look for a negation inside the match too (strategy patterns: "je le dis pas
+    # a ma mere"); a choice's keywords hold their own words ("pas aujourd'hui").
+    inside: bool = True
+
+
+@dataclass(frozen=True)
+class Strategy:
+    id: str
+    safe: bool
+    rehearsal: str | None
+    negated: str | None
+    fallback: tuple[str, ...]
+    patterns: tuple[Pattern, ...]
+    examples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    strategies: Mapping[str, Strategy]
+    priority: tuple[str, ...]
+    replace: tuple[tuple[re.Pattern[str], str], ...]
+    tokens: Mapping[str, tuple[str, ...]]
+    split_j: bool
+    clause_words: frozenset[str]
+    negation: Mapping[str, frozenset[str]]
+    unsure: tuple[re.Pattern[str], ...]
+    ordinals: Mapping[str, int]
+    ordinal_fillers: frozenset[str]
+    none_examples: tuple[str, ...]
+    model_enabled: bool
+    min_probability: float
+
+    def rank(self, scores: Mapping[str, float]) -> list[str]:
+        """Strategies with a positive score, best first (ties: ``priority``)."""
+        order = {s: i for i, s in enumerate(self.priority)}
+        found = [s for s, v in scores.items() if v > 0]
+        return sorted(found, key=lambda s: (-scores[s], order.get(s, len(order))))
+
+
+@dataclass
+class Analysis:
+    """What a text says, as scores per strategy."""
+
+    scores: dict[str, float]
+    unsure: bool = False
+    ordinal: int | None = None
+    by_model: bool = False
+    clauses: list[list[str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ChoiceMatch:
+    choice_id: str | None
+    how: str  # label, number, words, fallback, same_side, model, unsure, none
+
+
+# --- loading ----------------------------------------------------------------
+
+
+def _fail(path: Path, message: str) -> Exception:
+    from bot.stories.model import StoryError, display
+
+    return StoryError([f"{display(path)}: {message}"])
+
+
+def _compile(path: Path, where: str, pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise _fail(path, f"{where}: bad pattern {pattern!r} ({exc})") from None
+
+
+def _parse_pattern(path: Path, where: str, lang: str, raw: Any, known: set[str]) -> Pattern:
+    if isinstance(raw, str):
+        return Pattern(regex=_compile(path, where, raw), lang=lang)
+    if not isinstance(raw, dict) or "re" not in raw:
+        raise _fail(path, f"{where}: a pattern is a string or {{re, weight, neg, negated}}")
+    extra = set(raw) - {"re", "weight", "neg", "negated"}
+    if extra:
+        raise _fail(path, f"{where}: unknown pattern field(s) {sorted(extra)}")
+    negated = raw.get("negated")
+    if negated is not None and negated not in known:
+        raise _fail(path, f"{where}: unknown strategy '{negated}' in 'negated'")
+    return Pattern(
+        regex=_compile(path, where, str(raw["re"])),
+        lang=lang,
+        weight=float(raw.get("weight", 1.0)),
+        check_negation=bool(raw.get("neg", True)),
+        negated=negated,
+    )
+
+
+def _lang_lists(path: Path, where: str, raw: Any) -> dict[str, list[Any]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not set(raw) <= set(texts.LANGUAGES):
+        raise _fail(path, f"{where}: expected lists under {', '.join(texts.LANGUAGES)}")
+    for lang, items in raw.items():
+        if not isinstance(items, list):
+            raise _fail(path, f"{where}.{lang}: expected a list")
+    return {str(k): list(v) for k, v in raw.items()}
+
+
+def parse_lexicon(path: Path, raw: Any) -> Lexicon:
+    """Build and check a :class:`Lexicon` from parsed YAML (errors name the file)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("strategies"), dict):
+        raise _fail(path, "needs a 'strategies' mapping")
+    raw_strategies: dict[str, Any] = raw["strategies"]
+    known = set(raw_strategies)
+    strategies: dict[str, Strategy] = {}
+    for sid, body in raw_strategies.items():
+        where = f"strategy '{sid}'"
+        if not isinstance(body, dict) or not isinstance(body.get("safe"), bool):
+            raise _fail(path, f"{where}: needs 'safe: true|false'")
+        rehearsal = body.get("rehearsal")
+        if rehearsal is not None and rehearsal not in REHEARSAL_CATEGORIES:
+            raise _fail(path, f"{where}: rehearsal must be one of {REHEARSAL_CATEGORIES} or null")
+        negated = body.get("negated")
+        if negated is not None and negated not in known:
+            raise _fail(path, f"{where}: unknown strategy '{negated}' in 'negated'")
+        fallback = body.get("fallback") or []
+        unknown = [f for f in fallback if f not in known]
+        if unknown:
+            raise _fail(path, f"{where}: unknown fallback strategies {unknown}")
+        patterns = [
+            _parse_pattern(path, f"{where}.patterns.{lang}", lang, item, known)
+            for lang, items in _lang_lists(path, f"{where}.patterns", body.get("patterns")).items()
+            for item in items
+        ]
+        examples = _lang_lists(path, f"{where}.examples", body.get("examples"))
+        strategies[sid] = Strategy(
+            id=sid,
+            safe=body["safe"],
+            rehearsal=rehearsal,
+            negated=negated,
+            fallback=tuple(fallback),
+            patterns=tuple(patterns),
+            examples={k: tuple(str(e) for e in v) for k, v in examples.items()},
+        )
+    priority = tuple(raw.get("priority") or ())
+    if set(priority) != known or len(priority) != len(known):
+        raise _fail(path, "'priority' must list every strategy exactly once")
+    replace = tuple(
+        (_compile(path, "replace", str(a)), str(b)) for a, b in (raw.get("replace") or [])
+    )
+    tokens: dict[str, tuple[str, ...]] = {}
+    for lang, table in (raw.get("tokens") or {}).items():
+        if lang not in texts.LANGUAGES or not isinstance(table, dict):
+            raise _fail(path, "'tokens' maps en/fr to {word: replacement}")
+        for word, full in table.items():
+            tokens[str(word)] = tuple(str(full).split())
+    negation = {
+        lang: frozenset(str(w) for w in items)
+        for lang, items in _lang_lists(path, "negation", raw.get("negation")).items()
+    }
+    unsure = tuple(
+        _compile(path, "unsure", str(p))
+        for items in _lang_lists(path, "unsure", raw.get("unsure")).values()
+        for p in items
+    )
+    ordinals: dict[str, int] = {}
+    for number, names in (raw.get("ordinals") or {}).items():
+        for name in names:
+            ordinals[str(name)] = int(number)
+    model = raw.get("model") or {}
+    none_examples = tuple(
+        str(e)
+        for items in _lang_lists(path, "none_examples", raw.get("none_examples")).values()
+        for e in items
+    )
+    return Lexicon(
+        strategies=strategies,
+        priority=priority,
+        replace=replace,
+        tokens=tokens,
+        split_j=bool(raw.get("split_j_before_consonant", False)),
+        clause_words=frozenset(str(w) for w in raw.get("clause_words") or []),
+        negation=negation,
+        unsure=unsure,
+        ordinals=ordinals,
+        ordinal_fillers=frozenset(str(w) for w in raw.get("ordinal_fillers") or []),
+        none_examples=none_examples,
+        model_enabled=bool(model.get("enabled", False)),
+        min_probability=float(model.get("min_probability", 0.5)),
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path_str: str) -> Lexicon:
+    from bot.stories.model import read_yaml
+
+    path = Path(path_str)
+    return parse_lexicon(path, read_yaml(path))
+
+
+def load_lexicon(path: Path | None = None) -> Lexicon:
+    """The understanding data (cached); ``path`` defaults to ``strategies.yml``."""
+    return _load(str(path or STRATEGIES_PATH))
+
+
+# --- preparing text ---------------------------------------------------------
+
+
+def prepare(text: str, lexicon: Lexicon | None = None) -> list[list[str]]:
+    """Clauses of full-form words: "Non, jlui réponds pa" -> [["non"], ["j", "lui", ...]]."""
+    lexicon = lexicon or load_lexicon()
+    norm = normalise(text[:MAX_CHARS])
+    for regex, replacement in lexicon.replace:
+        norm = regex.sub(replacement, norm)
+    clauses: list[list[str]] = []
+    for segment in _SEGMENT.split(norm):
+        current: list[str] = []
+        for token in _expand(words(segment), lexicon):
+            if token in lexicon.clause_words:
+                if current:
+                    clauses.append(current)
+                current = []
+            else:
+                current.append(token)
+        if current:
+            clauses.append(current)
+    return clauses
+
+
+def _expand(tokens: Iterable[str], lexicon: Lexicon) -> list[str]:
+    out: list[str] = []
+    for token in tokens:
+        full = lexicon.tokens.get(token)
+        if full is not None:
+            out.extend(full)
+            continue
+        match = _J_CONSONANT.match(token) if lexicon.split_j else None
+        if match:
+            rest = match.group(1)
+            out.append("j")
+            out.extend(lexicon.tokens.get(rest, (rest,)))
+            continue
+        out.append(token)
+    return out
+
+
+def _token_span(clause: str, start: int, end: int) -> tuple[int, int]:
+    first = len(clause[:start].split())
+    last = len(clause[:end].split())
+    return first, max(last, first + 1)
+
+
+def _negated(lexicon: Lexicon, tokens: list[str], pattern: Pattern, span: tuple[int, int]) -> bool:
+    if not pattern.check_negation:
+        return False
+    near = tokens[max(0, span[0] - NEGATION_BEFORE) : span[0]]
+    if pattern.inside:
+        near = near + tokens[span[0] : span[1]]
+    if pattern.lang == "fr":
+        near = near + tokens[span[1] : span[1] + NEGATION_AFTER_FR]
+    negations = lexicon.negation.get(pattern.lang, frozenset())
+    return any(w in negations for w in near)
+
+
+def _match_patterns(
+    lexicon: Lexicon,
+    clauses: list[list[str]],
+    patterns: Iterable[tuple[str, Pattern, str | None]],
+) -> dict[str, float]:
+    """Scores per target; each (target, pattern) counts once per text."""
+    scores: dict[str, float] = {}
+    joined = [" ".join(c) for c in clauses]
+    for target, pattern, negated_target in patterns:
+        for tokens, clause in zip(clauses, joined, strict=True):
+            found = pattern.regex.search(clause)
+            if not found:
+                continue
+            span = _token_span(clause, found.start(), found.end())
+            if _negated(lexicon, tokens, pattern, span):
+                goes_to = pattern.negated or negated_target
+                if goes_to:
+                    scores[goes_to] = scores.get(goes_to, 0.0) + pattern.weight
+            else:
+                scores[target] = scores.get(target, 0.0) + pattern.weight
+            break
+    return scores
+
+
+def _strip_unsure(lexicon: Lexicon, clauses: list[list[str]]) -> tuple[list[list[str]], bool]:
+    unsure = False
+    kept: list[list[str]] = []
+    for tokens in clauses:
+        clause = " ".join(tokens)
+        for regex in lexicon.unsure:
+            if regex.search(clause):
+                unsure = True
+                clause = regex.sub(" ", clause)
+        rest = clause.split()
+        if rest:
+            kept.append(rest)
+    return kept, unsure
+
+
+def _ordinal(lexicon: Lexicon, clauses: list[list[str]]) -> int | None:
+    tokens = [t for c in clauses for t in c]
+    meaningful = [t for t in tokens if t not in lexicon.ordinal_fillers]
+    if len(meaningful) != 1 and not (len(tokens) == 1 and tokens[0] in lexicon.ordinals):
+        return None
+    word = meaningful[0] if meaningful else tokens[0]
+    if _DIGIT.match(word):
+        return int(word)
+    return lexicon.ordinals.get(word)
+
+
+def position(text: str, lexicon: Lexicon | None = None) -> int | None:
+    """A button given by its place: "2", "the first one", "le deuxième" -> 1-based number."""
+    lexicon = lexicon or load_lexicon()
+    return _ordinal(lexicon, prepare(text, lexicon))
+
+
+def analyse(text: str, lexicon: Lexicon | None = None, *, use_model: bool = True) -> Analysis:
+    """Scores per strategy for ``text`` (patterns first, then the model)."""
+    lexicon = lexicon or load_lexicon()
+    clauses = prepare(text, lexicon)
+    ordinal = _ordinal(lexicon, clauses)
+    clauses, unsure = _strip_unsure(lexicon, clauses)
+    patterns = ((s.id, p, s.negated) for s in lexicon.strategies.values() for p in s.patterns)
+    scores = _match_patterns(lexicon, clauses, patterns)
+    analysis = Analysis(scores=scores, unsure=unsure, ordinal=ordinal, clauses=clauses)
+    if not scores and not unsure and ordinal is None and use_model and lexicon.model_enabled:
+        guess = model_guess(" ".join(" ".join(c) for c in clauses), lexicon)
+        if guess is not None:
+            analysis.scores = {guess: 1.0}
+            analysis.by_model = True
+    return analysis
+
+
+# --- the fallback model -----------------------------------------------------
+
+_model_lock = threading.Lock()
+_models: dict[int, Any] = {}
+NONE_LABEL = "_none"
+
+
+def _train(lexicon: Lexicon) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    samples: list[str] = []
+    labels: list[str] = []
+    for strategy in lexicon.strategies.values():
+        for examples in strategy.examples.values():
+            for example in examples:
+                samples.append(" ".join(" ".join(c) for c in prepare(example, lexicon)))
+                labels.append(strategy.id)
+    for example in lexicon.none_examples:
+        samples.append(" ".join(" ".join(c) for c in prepare(example, lexicon)))
+        labels.append(NONE_LABEL)
+    pipeline = make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True),
+        LogisticRegression(C=10.0, max_iter=2000),
+    )
+    pipeline.fit(samples, labels)
+    return pipeline
+
+
+def _model(lexicon: Lexicon) -> Any:
+    key = id(lexicon)
+    with _model_lock:
+        if key not in _models:
+            _models[key] = _train(lexicon)
+        return _models[key]
+
+
+def model_guess(prepared: str, lexicon: Lexicon | None = None) -> str | None:
+    """The model's strategy for already prepared text, if it is confident enough."""
+    lexicon = lexicon or load_lexicon()
+    if not prepared.strip():
+        return None
+    model = _model(lexicon)
+    probabilities = model.predict_proba([prepared])[0]
+    best = int(probabilities.argmax())
+    label = str(model.classes_[best])
+    if label == NONE_LABEL or probabilities[best] < lexicon.min_probability:
+        return None
+    return label
+
+
+def warm_up() -> None:
+    """Load the data and train the model now (server start), not on a child's turn."""
+    lexicon = load_lexicon()
+    if lexicon.model_enabled:
+        _model(lexicon)
+
+
+# --- choices and rehearsal replies -------------------------------------------
+
+
+def _label_tokens(label: str, lexicon: Lexicon) -> list[str]:
+    return [t for c in prepare(label, lexicon) for t in c]
+
+
+def choice_for(
+    step: Any,
+    text: str,
+    labels: Mapping[str, Iterable[str]] | None = None,
+    lexicon: Lexicon | None = None,
+    *,
+    use_model: bool = True,
+) -> ChoiceMatch:
+    """The choice of ``step`` (a :class:`bot.stories.model.Step`) that ``text`` means.
+
+    ``labels`` maps each choice id to its button labels (all languages), so a
+    child typing a button's words picks that button.
+    """
+    lexicon = lexicon or load_lexicon()
+    choices = list(step.choices)
+    if not choices:
+        return ChoiceMatch(None, "none")
+    text_tokens = [t for c in prepare(text, lexicon) for t in c]
+    if labels and text_tokens:
+        for choice in choices:
+            for label in labels.get(choice.id, ()):
+                wanted = _label_tokens(label, lexicon)
+                if wanted and _overlap(text_tokens, wanted) >= LABEL_MATCH:
+                    return ChoiceMatch(choice.id, "label")
+    analysis = analyse(text, lexicon, use_model=False)
+    if analysis.ordinal is not None and 1 <= analysis.ordinal <= len(choices):
+        return ChoiceMatch(choices[analysis.ordinal - 1].id, "number")
+    keyword_patterns = (
+        (choice.id, Pattern(regex=re.compile(p), lang=lang, inside=False), None)
+        for choice in choices
+        for lang, items in choice.keywords.items()
+        for p in items
+    )
+    keyword_scores = _match_patterns(lexicon, analysis.clauses, keyword_patterns)
+    found = _pick(choices, analysis.scores, keyword_scores, lexicon)
+    if found is not None:
+        return ChoiceMatch(found, "words")
+    if not analysis.scores and not analysis.unsure and use_model and lexicon.model_enabled:
+        guess = model_guess(" ".join(" ".join(c) for c in analysis.clauses), lexicon)
+        if guess is not None:
+            found = _pick(choices, {guess: 1.0}, {}, lexicon)
+            if found is not None:
+                return ChoiceMatch(found, "model")
+    if analysis.unsure:
+        return ChoiceMatch(None, "unsure")
+    return ChoiceMatch(None, "none")
+
+
+def _overlap(text_tokens: list[str], label_tokens: list[str]) -> float:
+    text_set = set(text_tokens)
+    share_of_label = sum(1 for t in label_tokens if t in text_set) / len(label_tokens)
+    share_of_text = sum(1 for t in text_tokens if t in set(label_tokens)) / len(text_tokens)
+    return min(share_of_label, share_of_text)
+
+
+def _pick(
+    choices: list[Any],
+    scores: Mapping[str, float],
+    keyword_scores: Mapping[str, float],
+    lexicon: Lexicon,
+) -> str | None:
+    order = {s: i for i, s in enumerate(lexicon.priority)}
+    direct = {c.id: scores.get(c.strategy, 0.0) + keyword_scores.get(c.id, 0.0) for c in choices}
+    best = max(direct.values())
+    if best > 0:
+        tied = [c for c in choices if direct[c.id] == best]
+        tied.sort(key=lambda c: order.get(c.strategy, len(order)))
+        return str(tied[0].id)
+    ranked = lexicon.rank(scores)
+    by_strategy = {c.strategy: c for c in choices}
+    for sid in ranked:
+        for other in lexicon.strategies[sid].fallback:
+            if other in by_strategy:
+                return str(by_strategy[other].id)
+    for sid in ranked:
+        same_side = [c for c in choices if c.safe == lexicon.strategies[sid].safe]
+        if len(same_side) == 1:
+            return str(same_side[0].id)
+    return None
+
+
+@dataclass(frozen=True)
+class RehearsalReading:
+    category: str | None  # one of REHEARSAL_CATEGORIES, or None when unclear
+    unsure: bool
+    strategies: tuple[str, ...]
+
+
+def read_rehearsal(
+    text: str, lexicon: Lexicon | None = None, *, use_model: bool = True
+) -> RehearsalReading:
+    """How a child's practice reply to the manipulator works (see strategies.yml)."""
+    lexicon = lexicon or load_lexicon()
+    analysis = analyse(text, lexicon, use_model=use_model)
+    scores = analysis.scores
+    ranked = lexicon.rank(scores)
+    rated = [s for s in ranked if lexicon.strategies[s].rehearsal is not None]
+    risky = [s for s in rated if lexicon.strategies[s].rehearsal == "risky"]
+    if risky and scores[risky[0]] >= STRONG:
+        return RehearsalReading("risky", analysis.unsure, tuple(ranked))
+    # Several clear moves ("no, I'm telling my mum and blocking you"): the
+    # strongest one by ``priority``; otherwise the best score.
+    order = {s: i for i, s in enumerate(lexicon.priority)}
+    strong = sorted((s for s in rated if scores[s] >= STRONG), key=lambda s: order[s])
+    best = strong[0] if strong else (rated[0] if rated else None)
+    category = lexicon.strategies[best].rehearsal if best else None
+    return RehearsalReading(category, analysis.unsure, tuple(ranked))

@@ -1,0 +1,320 @@
+"""Measure the safeguarding safety net on the labelled evaluation sets.
+
+Usage (from the project root)::
+
+    .venv/bin/python scripts/eval_safeguarding.py
+    .venv/bin/python scripts/eval_safeguarding.py --markdown docs/safeguarding_figures.md
+    .venv/bin/python scripts/eval_safeguarding.py --errors      # list the misses
+    .venv/bin/python scripts/eval_safeguarding.py --check       # exit 1 below target
+
+Each set is ``data/eval/safeguarding/<lang>.yml`` (fields described there).
+Figures per language: recall on disclosures, false alarms on benign messages
+(story-character items counted apart), level accuracy per level, personal-flag
+accuracy, recall per category, and the time ``screen`` takes per message.
+
+This is the only place where message text may be printed (``--errors``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bot.safeguarding.screen import CATEGORIES, Screening, screen  # noqa: E402
+
+EVAL_DIR = ROOT / "data" / "eval" / "safeguarding"
+LANGUAGES = ("en", "fr")
+TARGET_RECALL = 0.99
+TARGET_FALSE_ALARMS = 0.05
+
+
+@dataclass
+class Item:
+    text: str
+    disclosure: bool
+    level: str | None
+    personal: bool
+    ambiguous: bool = False
+    category: str | None = None
+    tag: str | None = None
+
+
+@dataclass
+class Report:
+    """Counts for one language; ratios are derived properties."""
+
+    lang: str
+    disclosures: int = 0
+    caught: int = 0
+    benign: int = 0
+    false_alarms: int = 0
+    near_miss: int = 0
+    near_miss_alarms: int = 0
+    ambiguous: int = 0
+    ambiguous_flagged: int = 0
+    ambiguous_not_personal: int = 0
+    level_total: dict[str, int] = field(default_factory=lambda: {"concern": 0, "danger": 0})
+    level_right: dict[str, int] = field(default_factory=lambda: {"concern": 0, "danger": 0})
+    personal_total: int = 0
+    personal_right: int = 0
+    category_total: dict[str, int] = field(default_factory=dict)
+    category_caught: dict[str, int] = field(default_factory=dict)
+    category_named: dict[str, int] = field(default_factory=dict)
+    timings_us: list[float] = field(default_factory=list)
+    errors: list[tuple[str, Item, Screening]] = field(default_factory=list)
+
+    @property
+    def recall(self) -> float:
+        return _ratio(self.caught, self.disclosures)
+
+    @property
+    def false_alarm_rate(self) -> float:
+        return _ratio(self.false_alarms, self.benign)
+
+    @property
+    def personal_accuracy(self) -> float:
+        return _ratio(self.personal_right, self.personal_total)
+
+    def level_accuracy(self, level: str) -> float:
+        return _ratio(self.level_right[level], self.level_total[level])
+
+    @property
+    def meets_targets(self) -> bool:
+        return self.recall >= TARGET_RECALL and self.false_alarm_rate <= TARGET_FALSE_ALARMS
+
+
+def _ratio(num: int, den: int) -> float:
+    return num / den if den else 0.0
+
+
+def load_items(path: Path) -> list[Item]:
+    """Read one evaluation set and check its fields."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    items: list[Item] = []
+    for i, entry in enumerate(raw["items"]):
+        if not isinstance(entry.get("text"), str) or not isinstance(entry.get("disclosure"), bool):
+            raise ValueError(f"{path} item {i}: needs text and disclosure")
+        item = Item(
+            text=entry["text"],
+            disclosure=entry["disclosure"],
+            level=entry.get("level"),
+            personal=bool(entry.get("personal", False)),
+            ambiguous=bool(entry.get("ambiguous", False)),
+            category=entry.get("category"),
+            tag=entry.get("tag"),
+        )
+        if (item.disclosure or item.ambiguous) and item.level not in ("concern", "danger"):
+            raise ValueError(f"{path} item {i}: a disclosure needs level concern or danger")
+        if not (item.disclosure or item.ambiguous) and item.level is not None:
+            raise ValueError(f"{path} item {i}: a benign item has level null")
+        if item.category is not None and item.category not in CATEGORIES:
+            raise ValueError(f"{path} item {i}: unknown category {item.category}")
+        items.append(item)
+    return items
+
+
+def evaluate(lang: str, items: Sequence[Item]) -> Report:
+    """Screen every item and count the outcomes."""
+    rep = Report(lang)
+    screen("warm up: load and compile the patterns")
+    for item in items:
+        start = time.perf_counter()
+        res = screen(item.text)
+        rep.timings_us.append((time.perf_counter() - start) * 1e6)
+        if item.disclosure:
+            _count_disclosure(rep, item, res)
+        elif item.ambiguous:
+            rep.ambiguous += 1
+            if res.flagged:
+                rep.ambiguous_flagged += 1
+                rep.personal_total += 1
+                if not res.personal:
+                    rep.ambiguous_not_personal += 1
+                    rep.personal_right += 1
+                else:
+                    rep.errors.append(("story item marked personal", item, res))
+            else:
+                rep.errors.append(("story item not flagged", item, res))
+        else:
+            rep.benign += 1
+            if item.tag == "near_miss":
+                rep.near_miss += 1
+            if res.flagged:
+                rep.false_alarms += 1
+                if item.tag == "near_miss":
+                    rep.near_miss_alarms += 1
+                rep.errors.append(("false alarm", item, res))
+    return rep
+
+
+def _count_disclosure(rep: Report, item: Item, res: Screening) -> None:
+    rep.disclosures += 1
+    level = item.level or "concern"
+    rep.level_total[level] += 1
+    if item.category:
+        rep.category_total[item.category] = rep.category_total.get(item.category, 0) + 1
+    if not res.flagged:
+        rep.errors.append(("missed", item, res))
+        return
+    rep.caught += 1
+    if item.category:
+        rep.category_caught[item.category] = rep.category_caught.get(item.category, 0) + 1
+        if item.category in res.categories:
+            rep.category_named[item.category] = rep.category_named.get(item.category, 0) + 1
+    if res.level == level:
+        rep.level_right[level] += 1
+    else:
+        rep.errors.append((f"level {res.level}, expected {level}", item, res))
+    rep.personal_total += 1
+    if res.personal == item.personal:
+        rep.personal_right += 1
+    else:
+        rep.errors.append((f"personal {res.personal}, expected {item.personal}", item, res))
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def markdown(reports: Sequence[Report], command: str) -> str:
+    """The figures as Markdown tables."""
+    head = "| | " + " | ".join(r.lang for r in reports) + " |"
+    sep = "|---|" + "---|" * len(reports)
+
+    def row(label: str, cells: list[str]) -> str:
+        return f"| {label} | " + " | ".join(cells) + " |"
+
+    lines = [
+        f"Command: `{command}`",
+        "",
+        head,
+        sep,
+        row(
+            "Recall on disclosures (target >= 99%)",
+            [f"{_pct(r.recall)} ({r.caught}/{r.disclosures})" for r in reports],
+        ),
+        row(
+            "False alarms on benign, story items excluded (target <= 5%)",
+            [f"{_pct(r.false_alarm_rate)} ({r.false_alarms}/{r.benign})" for r in reports],
+        ),
+        row(
+            "  of which on hard near-misses",
+            [
+                f"{_pct(_ratio(r.near_miss_alarms, r.near_miss))} "
+                f"({r.near_miss_alarms}/{r.near_miss})"
+                for r in reports
+            ],
+        ),
+        row(
+            "Story-character items flagged",
+            [
+                f"{_pct(_ratio(r.ambiguous_flagged, r.ambiguous))} "
+                f"({r.ambiguous_flagged}/{r.ambiguous})"
+                for r in reports
+            ],
+        ),
+        row(
+            "Story-character items flagged and not personal",
+            [
+                f"{_pct(_ratio(r.ambiguous_not_personal, r.ambiguous))} "
+                f"({r.ambiguous_not_personal}/{r.ambiguous})"
+                for r in reports
+            ],
+        ),
+    ]
+    for level in ("danger", "concern"):
+        lines.append(
+            row(
+                f"Level accuracy, {level} disclosures",
+                [
+                    f"{_pct(r.level_accuracy(level))} "
+                    f"({r.level_right[level]}/{r.level_total[level]})"
+                    for r in reports
+                ],
+            )
+        )
+    lines.append(
+        row(
+            "Personal-flag accuracy (flagged disclosures and story items)",
+            [
+                f"{_pct(r.personal_accuracy)} ({r.personal_right}/{r.personal_total})"
+                for r in reports
+            ],
+        )
+    )
+    lines.append(
+        row(
+            "Time per message, mean / p99 / max (µs)",
+            [
+                f"{statistics.mean(r.timings_us):.0f} / {_p99(r.timings_us):.0f} / "
+                f"{max(r.timings_us):.0f}"
+                for r in reports
+            ],
+        )
+    )
+    lines += ["", "Per category: disclosures caught, and caught with this category named.", ""]
+    lines += [head, sep]
+    for cat in CATEGORIES:
+        cells = []
+        for r in reports:
+            total = r.category_total.get(cat, 0)
+            cells.append(
+                f"{r.category_caught.get(cat, 0)}/{total} caught, "
+                f"{r.category_named.get(cat, 0)}/{total} named"
+                if total
+                else "-"
+            )
+        lines.append(row(cat, cells))
+    return "\n".join(lines) + "\n"
+
+
+def _p99(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lang", choices=LANGUAGES, action="append", help="only this language")
+    parser.add_argument("--dir", type=Path, default=EVAL_DIR, help="folder of <lang>.yml sets")
+    parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
+    parser.add_argument("--errors", action="store_true", help="list every miss and false alarm")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+
+    command = " ".join(
+        [".venv/bin/python", "scripts/eval_safeguarding.py", *(argv or sys.argv[1:])]
+    )
+    reports = [
+        evaluate(lang, load_items(args.dir / f"{lang}.yml")) for lang in args.lang or LANGUAGES
+    ]
+    table = markdown(reports, command)
+    print(table)
+    if args.errors:
+        for r in reports:
+            for what, item, res in r.errors:
+                print(
+                    f"[{r.lang}] {what}: {item.text!r} -> {res.level}, personal={res.personal}, "
+                    f"{','.join(res.categories) or '-'}"
+                )
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(table, encoding="utf-8")
+    ok = all(r.meets_targets for r in reports)
+    print("targets met" if ok else "TARGETS NOT MET")
+    return 0 if ok or not args.check else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

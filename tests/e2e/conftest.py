@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import requests
+
+from tests.servers import Stack, require_model
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    require_model()
+    stack = Stack.create(tmp_path_factory.mktemp("stack"))
+    stack.start("actions")
+    stack.start("rasa")
+    try:
+        stack.wait_actions()
+        stack.wait_rasa()
+    except TimeoutError:
+        print(stack.log_tail("rasa"), stack.log_tail("actions"))
+        stack.stop_all()
+        raise
+    yield stack
+    stack.stop_all()
+
+
+class Chat:
+    """One child's conversation over REST."""
+
+    def __init__(self, url: str, sender: str | None = None) -> None:
+        self.url = url + "/webhooks/rest/webhook"
+        self.sender = sender or f"test-{uuid.uuid4().hex[:12]}"
+
+    def send(self, message, metadata=None, expect_status: int = 200):
+        body = {"sender": self.sender, "message": message}
+        if metadata is not None:
+            body["metadata"] = metadata
+        response = requests.post(self.url, json=body, timeout=60)
+        assert response.status_code == expect_status, response.text[:500]
+        return response.json()
+
+
+def texts(reply) -> list[str]:
+    return [m["text"] for m in reply if "text" in m]
+
+
+def payloads(reply, kind: str | None = None) -> list[dict]:
+    found = [m["custom"] for m in reply if isinstance(m.get("custom"), dict)]
+    return [p for p in found if kind is None or p.get("kind") == kind]
+
+
+def buttons(reply) -> list[dict]:
+    return [b for m in reply for b in m.get("buttons") or []]
+
+
+@pytest.fixture
+def chat(stack):
+    return Chat(stack.rasa_url)

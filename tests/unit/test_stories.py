@@ -1,0 +1,496 @@
+"""The story engine through its public functions, every path, both languages."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from bot import stories
+from bot import text as texts
+from bot.conversation import Reply
+from bot.paths import ROOT
+from bot.stories import engine
+from bot.stories.model import SHOW_EXAMPLE, get_story
+from bot.tactics import TACTICS
+from tests.conftest import make_turn
+
+LANGS = ("en", "fr")
+STORY_IDS = ("follower_bribe", "skin_gift", "genuine_friend")
+KEY_LIKE = re.compile(r"\b(stories|story_ui|quiz|tactics|helplines)\.[a-z0-9_]+\.")
+MAX_DEPTH = 30
+
+
+def base_slots(lang: str, **extra: Any) -> dict[str, Any]:
+    return {"language": lang, "language_locked": True, **extra}
+
+
+def play(slots: dict[str, Any], handler: Any, *args: Any, text: str = "") -> tuple[dict, Reply]:
+    reply = handler(make_turn(text=text, **slots), *args)
+    check_reply(reply)
+    return {**slots, **reply.slots}, reply
+
+
+def check_reply(reply: Reply) -> None:
+    assert reply.messages, "a reply always says something"
+    for message in reply.messages:
+        if "text" in message:
+            assert message["text"].strip(), "empty text"
+            assert not KEY_LIKE.search(message["text"]), f"untranslated: {message['text']}"
+            assert "%{" not in message["text"]
+        for button in message.get("buttons", []):
+            assert button["title"].strip() and button["payload"].startswith("/")
+            assert not KEY_LIKE.search(button["title"])
+
+
+def buttons(reply: Reply, intent: str | None = None) -> list[dict[str, str]]:
+    found = [b for m in reply.messages for b in m.get("buttons", [])]
+    if intent is None:
+        return found
+    return [b for b in found if b["payload"].split("{", 1)[0] == f"/{intent}"]
+
+
+def entities_of(button: dict[str, str]) -> dict[str, Any]:
+    _, _, body = button["payload"].partition("{")
+    return json.loads("{" + body) if body else {}
+
+
+def walk(lang: str, story_id: str, **extra: Any) -> list[tuple[list[str], Reply, dict]]:
+    """Every path through a story by its buttons: (choices, final reply, final slots)."""
+    slots, reply = play(base_slots(lang, **extra), stories.start_story, story_id)
+    story = get_story(story_id)
+    assert story is not None
+    finished: list[tuple[list[str], Reply, dict]] = []
+
+    def explore(slots: dict[str, Any], reply: Reply, path: list[str]) -> None:
+        assert len(path) < MAX_DEPTH
+        state = slots.get("story")
+        if state is None:
+            finished.append((path, reply, slots))
+            return
+        assert slots["mode"] == "story"
+        step = story.steps[state["step"]]
+        choice_buttons = buttons(reply, "story_choice")
+        if step.kind == "choice":
+            assert len(choice_buttons) >= 2
+            assert [entities_of(b)["choice"] for b in choice_buttons] == [
+                c.id for c in step.choices
+            ]
+        else:
+            assert [entities_of(b)["choice"] for b in choice_buttons] == [SHOW_EXAMPLE]
+        for button in choice_buttons:
+            entities = entities_of(button)
+            assert entities["story_id"] == story_id and entities["step"] == step.id
+            next_slots, next_reply = play(slots, stories.choose, entities)
+            explore(next_slots, next_reply, [*path, entities["choice"]])
+
+    explore(slots, reply, [])
+    return finished
+
+
+# --- listing ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_list_stories_payload_and_buttons(lang: str) -> None:
+    _, reply = play(base_slots(lang), stories.list_stories)
+    [listing] = reply.payloads("story_list")
+    assert listing["lang"] == lang
+    assert {s["id"] for s in listing["stories"]} == set(STORY_IDS)
+    for item in listing["stories"]:
+        assert item["title"] and set(item["tactics"]) <= set(TACTICS)
+    starts = buttons(reply, "start_story")
+    assert [entities_of(b)["story_id"] for b in starts] == [s["id"] for s in listing["stories"]]
+    for button, story in zip(starts, listing["stories"], strict=True):
+        band = get_story(story["id"]).age_band  # type: ignore[union-attr]
+        assert band in button["title"]
+    assert buttons(reply, "coplay")
+
+
+def test_same_story_ids_in_both_languages() -> None:
+    lists = [
+        play(base_slots(lang), stories.list_stories)[1].payloads("story_list")[0] for lang in LANGS
+    ]
+    assert [s["id"] for s in lists[0]["stories"]] == [s["id"] for s in lists[1]["stories"]]
+    assert [s["title"] for s in lists[0]["stories"]] != [s["title"] for s in lists[1]["stories"]]
+
+
+def test_age_band_slot_puts_matching_stories_first() -> None:
+    _, reply = play(base_slots("en", age_band="11-13"), stories.list_stories)
+    ids = [s["id"] for s in reply.payloads("story_list")[0]["stories"]]
+    assert ids[0] == "follower_bribe" and set(ids) == set(STORY_IDS)
+    _, reply = play(base_slots("en", age_band="8-10"), stories.list_stories)
+    ids = [s["id"] for s in reply.payloads("story_list")[0]["stories"]]
+    assert ids[-1] == "follower_bribe"
+
+
+# --- every path -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("story_id", STORY_IDS)
+def test_every_path_ends_with_a_recap(lang: str, story_id: str) -> None:
+    paths = walk(lang, story_id)
+    assert len(paths) >= 2
+    story = get_story(story_id)
+    assert story is not None
+    door = texts.t(
+        "story_ui.recap.door_open" if story.tactics else "story_ui.recap.door_open_no_trick", lang
+    )
+    decision_counts = []
+    for path, reply, slots in paths:
+        [end] = reply.payloads("story_end")
+        assert end == {
+            "kind": "story_end",
+            "lang": lang,
+            "story_id": story_id,
+            "score": end["score"],
+        }
+        assert isinstance(end["score"], int) and 0 <= end["score"] <= 100
+        assert door in reply.texts
+        assert texts.t(story.key("who_to_tell"), lang) in "\n".join(reply.texts)
+        assert {b["payload"] for b in buttons(reply)} >= {"/list_stories", "/start_quiz", "/start"}
+        assert slots["story"] is None and slots["mode"] == "menu"
+        decision_counts.append(len(path))
+    assert 4 <= max(decision_counts) <= 8
+
+
+@pytest.mark.parametrize("story_id", STORY_IDS)
+def test_scores_follow_safe_choices(story_id: str) -> None:
+    story = get_story(story_id)
+    assert story is not None
+    scores = {}
+    for path, reply, _ in walk("en", story_id):
+        safe = []
+        step_id = story.start
+        for choice_id in path:
+            step = story.steps[step_id]
+            if step.kind == "rehearsal":
+                step_id = str(step.next)
+                continue
+            choice = step.choice(choice_id)
+            assert choice is not None
+            safe.append(choice.safe)
+            step_id = choice.next
+        expected = round(100 * sum(safe) / len(safe))
+        score = reply.payloads("story_end")[0]["score"]
+        assert score == expected
+        scores[tuple(path)] = score
+    assert max(scores.values()) == 100
+    assert min(scores.values()) < 100
+
+
+def test_story_texts_name_the_trick_and_praise() -> None:
+    slots, _ = play(base_slots("en"), stories.start_story, "follower_bribe")
+    slots, _ = play(slots, stories.choose, _entities("follower_bribe", "compliment", "thanks_only"))
+    slots, reply = play(slots, stories.choose, _entities("follower_bribe", "offer", "no_thanks"))
+    assert texts.t("tactics.bribe.name", "en") in reply.texts[0]
+    slots, reply = play(
+        slots, stories.choose, _entities("follower_bribe", "move_app", "go_snapchat")
+    )
+    feedback = reply.texts[0]
+    assert texts.t("tactics.app_switch.name", "en") in feedback
+    assert feedback.startswith("Lots of people")
+
+
+def test_recap_names_the_helpline_of_the_country() -> None:
+    path = ["show_mum", "block_report"]
+    slots, _ = play(base_slots("fr", country="FR"), stories.start_story, "skin_gift")
+    for step, choice in zip(["gift", "grown_up"], path, strict=True):
+        slots, reply = play(slots, stories.choose, _entities("skin_gift", step, choice))
+    joined = "\n".join(reply.texts)
+    assert "3018" in joined
+    assert "/help" not in {b["payload"] for b in buttons(reply)}
+
+
+def test_recap_without_country_offers_help_button() -> None:
+    slots, _ = play(base_slots("en"), stories.start_story, "skin_gift")
+    slots, _ = play(slots, stories.choose, _entities("skin_gift", "gift", "show_mum"))
+    slots, reply = play(slots, stories.choose, _entities("skin_gift", "grown_up", "block_report"))
+    assert texts.t("story_ui.recap.no_country", "en") in "\n".join(reply.texts)
+    assert "/help" in {b["payload"] for b in buttons(reply)}
+
+
+# --- co-play --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_coplay_questions_only_in_coplay_mode(lang: str) -> None:
+    story = get_story("follower_bribe")
+    assert story is not None
+    coplay_texts = {texts.t(story.key("steps", s, "coplay"), lang) for s in story.steps}
+    for coplay in (False, True):
+        for _, reply, _ in walk(lang, "follower_bribe", coplay=coplay)[:3]:
+            joined = "\n".join(reply.texts)
+            assert any(q in joined for q in coplay_texts) is coplay
+        _, reply = play(base_slots(lang, coplay=coplay), stories.start_story, "follower_bribe")
+        first = texts.t(story.key("steps", "compliment", "coplay"), lang)
+        assert any(first in t for t in reply.texts) is coplay
+
+
+def test_set_coplay_sets_the_slot_and_reshows_the_step() -> None:
+    slots, reply = play(base_slots("en"), stories.set_coplay, True)
+    assert reply.slots == {"coplay": True}
+    assert buttons(reply, "list_stories")
+    slots, _ = play(base_slots("en"), stories.start_story, "skin_gift")
+    slots, reply = play(slots, stories.set_coplay, "true")
+    assert slots["coplay"] is True
+    question = texts.t("stories.skin_gift.steps.gift.coplay", "en")
+    assert any(question in t for t in reply.texts)
+    slots, reply = play(slots, stories.set_coplay, False)
+    assert slots["coplay"] is False and not any(question in t for t in reply.texts)
+    assert slots["story"]["step"] == "gift"
+
+
+# --- bad input ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad_id", [None, "../../etc/passwd", 42, "", "FOLLOWER_BRIBE", {"id": "x"}, "strategies", []]
+)
+@pytest.mark.parametrize("lang", LANGS)
+def test_unknown_story_id_gives_a_clear_reply(bad_id: object, lang: str) -> None:
+    _, reply = play(base_slots(lang, mode="menu"), stories.start_story, bad_id)
+    assert reply.slots == {}
+    assert reply.texts == [texts.t("story_ui.unknown_story", lang)]
+    assert [b["payload"] for b in buttons(reply)] == ["/list_stories"]
+
+
+def _entities(story_id: str, step: str, choice: str) -> dict[str, str]:
+    return {"story_id": story_id, "step": step, "choice": choice}
+
+
+def test_stale_buttons_reshow_the_current_step() -> None:
+    slots, _ = play(base_slots("en"), stories.start_story, "skin_gift")
+    slots, _ = play(slots, stories.choose, _entities("skin_gift", "gift", "no_thanks"))
+    assert slots["story"]["step"] == "school"
+    for entities in (
+        _entities("skin_gift", "gift", "no_thanks"),  # an earlier step
+        _entities("skin_gift", "school", "fly_away"),  # no such choice
+        _entities("skin_gift", "practice", SHOW_EXAMPLE),  # a later step
+        {"story_id": "skin_gift"},
+        {},
+    ):
+        new_slots, reply = play(slots, stories.choose, entities)
+        assert reply.texts[0] == texts.t("story_ui.stale", "en")
+        assert new_slots["story"] == slots["story"] and new_slots["mode"] == "story"
+        assert len(buttons(reply, "story_choice")) == 3
+    new_slots, reply = play(slots, stories.choose, _entities("follower_bribe", "offer", "accept"))
+    assert "Leo and the free gems" in reply.texts[0]
+    assert new_slots["story"] == slots["story"]
+    new_slots, reply = play(slots, stories.choose, None)
+    assert new_slots["story"] == slots["story"]
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        None,
+        "text",
+        42,
+        {"id": "nope", "step": "a"},
+        {"id": "skin_gift", "step": "nope"},
+        {"id": "skin_gift", "step": "end"},
+        {"id": ["x"]},
+    ],
+)
+def test_no_story_running(garbage: object) -> None:
+    slots = base_slots("en", story=garbage, mode="story")
+    for handler, args in (
+        (stories.choose, (_entities("skin_gift", "gift", "no_thanks"),)),
+        (stories.handle_text, ()),
+        (stories.show_current, ()),
+    ):
+        new_slots, reply = play(slots, handler, *args, text="no thanks")
+        assert reply.texts
+        assert new_slots["mode"] == "menu" and new_slots["story"] is None
+        assert buttons(reply, "list_stories")
+
+
+def test_button_of_a_finished_story_offers_to_replay() -> None:
+    _, reply = play(
+        base_slots("fr", mode="menu"), stories.choose, _entities("skin_gift", "gift", "no_thanks")
+    )
+    assert reply.texts == [texts.t("story_ui.finished", "fr")]
+    assert '/start_story{"story_id":"skin_gift"}' in [b["payload"] for b in buttons(reply)]
+    assert reply.slots == {}
+
+
+def test_quit_and_show_current() -> None:
+    slots, _ = play(base_slots("en"), stories.start_story, "genuine_friend")
+    slots, reply = play({**slots, "mode": "menu"}, stories.show_current)
+    assert reply.texts[0] == texts.t("story_ui.back", "en")
+    assert slots["mode"] == "story" and len(buttons(reply, "story_choice")) == 3
+    slots, reply = play(slots, stories.quit_story)
+    assert slots["story"] is None and slots["mode"] == "menu"
+    assert buttons(reply, "list_stories")
+
+
+# --- free text ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "story_id", "path", "text", "expected"),
+    [
+        ("en", "follower_bribe", ["thanks_only", "no_thanks"], "I'd block him", "block_report"),
+        ("fr", "follower_bribe", ["thanks_only"], "je le dis à ma mère", "tell_mum"),
+        ("fr", "follower_bribe", [], "jlui réponds pas", "keep_drawing"),
+        ("en", "follower_bribe", [], "give him my tiktok", "give_tiktok"),
+        ("en", "skin_gift", [], "no thanks", "no_thanks"),
+        ("fr", "skin_gift", [], "ok je prends", "take_gems"),
+        ("en", "genuine_friend", [], "2", "ask_mum"),
+        ("en", "genuine_friend", [], "Ask Mum", "ask_mum"),
+    ],
+)
+def test_free_text_picks_a_choice(
+    lang: str, story_id: str, path: list[str], text: str, expected: str
+) -> None:
+    slots, _ = play(base_slots(lang), stories.start_story, story_id)
+    story = get_story(story_id)
+    assert story is not None
+    for choice in path:
+        slots, _ = play(slots, stories.choose, _entities(story_id, slots["story"]["step"], choice))
+    step = slots["story"]["step"]
+    new_slots, reply = play(slots, stories.handle_text, text=text)
+    feedback = texts.t(story.key("steps", step, "choices", expected, "feedback"), lang)
+    assert reply.texts[0].startswith(feedback)
+    assert new_slots["story"] is None or new_slots["story"]["history"][-1]["choice"] == expected
+    assert text not in json.dumps(new_slots, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("jsp", "story_ui.unsure"),
+        ("banana pancake", "story_ui.not_understood"),
+        ("", "story_ui.not_understood"),
+    ],
+)
+def test_text_not_understood_reasks_kindly(lang: str, text: str, key: str) -> None:
+    slots, _ = play(base_slots(lang), stories.start_story, "skin_gift")
+    new_slots, reply = play(slots, stories.handle_text, text=text)
+    assert reply.texts == [texts.t(key, lang, name=texts.t("stories.skin_gift.character", lang))]
+    assert len(buttons(reply, "story_choice")) == 3
+    assert new_slots["story"]["step"] == "gift" and new_slots["story"]["tries"] == 1
+    assert new_slots["story"]["history"] == []
+
+
+# --- rehearsal ------------------------------------------------------------------
+
+
+def _at_rehearsal(lang: str = "en") -> dict[str, Any]:
+    slots, _ = play(base_slots(lang), stories.start_story, "skin_gift")
+    slots, _ = play(slots, stories.choose, _entities("skin_gift", "gift", "no_thanks"))
+    slots, reply = play(slots, stories.choose, _entities("skin_gift", "school", "keep_private"))
+    assert slots["story"]["step"] == "practice"
+    assert texts.t("story_ui.rehearsal.prompt", lang) in reply.texts
+    return slots
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "category"),
+    [
+        ("en", "no way", "refuse"),
+        ("en", "stop asking me", "set_boundary"),
+        ("en", "i'll tell my mom", "tell_adult"),
+        ("en", "blocked", "block_report"),
+        ("en", "ok it's rose street", "risky"),
+        ("fr", "nan", "refuse"),
+        ("fr", "laisse moi tranquille", "set_boundary"),
+        ("fr", "jvais le dire a mes parents", "tell_adult"),
+        ("fr", "je te bloque", "block_report"),
+        ("fr", "ok j'habite rue des lilas", "risky"),
+    ],
+)
+def test_rehearsal_recognises_the_strategy(lang: str, text: str, category: str) -> None:
+    slots = _at_rehearsal(lang)
+    new_slots, reply = play(slots, stories.handle_text, text=text)
+    name = texts.t("stories.skin_gift.character", lang)
+    if category == "risky":
+        expected = texts.t(
+            "story_ui.rehearsal.feedback.risky_trick",
+            lang,
+            name=name,
+            trick=texts.t("tactics.personal_info.name", lang),
+        )
+    else:
+        expected = texts.t(f"story_ui.rehearsal.feedback.{category}", lang, name=name)
+    assert reply.texts[0].startswith(expected)
+    example = texts.t("stories.skin_gift.steps.practice.example", lang)
+    assert example in reply.texts[0]
+    state = new_slots["story"]
+    assert state["step"] == "secret"
+    assert state["history"][-1] == {
+        "step": "practice",
+        "reply": category,
+        "safe": category != "risky",
+    }
+    assert text not in json.dumps(state, ensure_ascii=False)
+
+
+def test_rehearsal_unclear_then_example() -> None:
+    slots = _at_rehearsal()
+    slots, reply = play(slots, stories.handle_text, text="lol")
+    assert reply.texts[0] == texts.t("story_ui.rehearsal.retry", "en")
+    assert slots["story"]["step"] == "practice"
+    slots, reply = play(slots, stories.handle_text, text="hmm")
+    assert texts.t("stories.skin_gift.steps.practice.example", "en") in reply.texts[0]
+    assert slots["story"]["step"] == "secret"
+    assert slots["story"]["history"][-1]["safe"] is None
+
+
+def test_rehearsal_unsure_and_example_button() -> None:
+    slots, reply = play(_at_rehearsal("fr"), stories.handle_text, text="jsp")
+    assert reply.texts[0].startswith(texts.t("story_ui.rehearsal.unsure", "fr"))
+    assert slots["story"]["step"] == "secret"
+    slots, reply = play(
+        _at_rehearsal("fr"), stories.choose, _entities("skin_gift", "practice", SHOW_EXAMPLE)
+    )
+    assert texts.t("stories.skin_gift.steps.practice.example", "fr") in reply.texts[0]
+    assert slots["story"]["step"] == "secret"
+
+
+# --- tactics taught -------------------------------------------------------------
+
+TAUGHT = {"flattery", "bribe", "app_switch", "photo_request", "secrecy", "personal_info"}
+
+
+def test_tactics_taught_across_stories() -> None:
+    taught = {t for s in stories.stories().values() for t in s.tactics}
+    assert taught == TAUGHT
+    assert get_story("genuine_friend").tactics == ()  # type: ignore[union-attr]
+
+
+@pytest.mark.xfail(strict=False, reason="meeting and threat stories are still to be written")
+def test_all_contract_tactics_are_taught() -> None:
+    taught = {t for s in stories.stories().values() for t in s.tactics}
+    assert taught == set(TACTICS)
+
+
+def test_age_bands_of_first_stories() -> None:
+    bands = {s.id: s.age_band for s in stories.stories().values()}
+    assert bands["follower_bribe"] == "11-13"
+    assert bands["skin_gift"] == "8-10" and bands["genuine_friend"] == "8-10"
+
+
+def test_nothing_is_read_at_import() -> None:
+    code = (
+        "import bot.stories, bot.quiz\n"
+        "from bot.stories import model, understand\n"
+        "assert model.stories.cache_info().currsize == 0\n"
+        "assert understand._load.cache_info().currsize == 0\n"
+        "assert bot.quiz.quiz_data.cache_info().currsize == 0\n"
+        "import sys; assert 'sklearn' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_engine_score_helper() -> None:
+    assert engine.score({"history": []}) == 100
+    state = {"history": [{"safe": True}, {"safe": False}, {"safe": None}, {"safe": True}]}
+    assert engine.score(state) == 67
