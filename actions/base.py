@@ -94,5 +94,8 @@ class LumiAction(Action, metaclass=ABCMeta):
         reply.slots = {**changes, **reply.slots}
         if not (reply.slots.get("language_locked") or turn.slots.get("language_locked")):
             reply.slots.setdefault("language", reply.lang)
+        # Domain responses (safeguarding, quick exit) follow this slot: keep it
+        # right after payload turns too, which the NLU does not annotate.
+        reply.slots.setdefault("reply_language", reply.lang)
         send(reply, dispatcher)
         return events_for(reply, before)

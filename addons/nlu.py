@@ -100,7 +100,12 @@ class ChildTextAnnotator(GraphComponent):
         return messages
 
     def _annotate(self, message: Message) -> None:
-        text = message.data.get(FULL_TEXT) or message.get("text") or ""
+        full = message.data.pop(FULL_TEXT, None)
+        if full is not None:
+            # The classifiers have run on the start of a long text; the rest of the
+            # conversation (actions, the message checker) reads it whole.
+            message.data["text"] = full
+        text = message.get("text") or ""
         intent = message.get("intent") or {}
         ranking = message.get("intent_ranking") or []
         result = annotate(
@@ -113,10 +118,9 @@ class ChildTextAnnotator(GraphComponent):
         )
         if result.intent and result.intent != intent.get("name"):
             new_intent = {"name": result.intent, "confidence": 1.0}
-            message.data["intent"] = new_intent
-            message.data["intent_ranking"] = [new_intent] + [
-                r for r in ranking if r.get("name") != result.intent
-            ]
+            message.set("intent", new_intent, add_to_output=True)
+            others = [r for r in ranking if r.get("name") != result.intent]
+            message.set("intent_ranking", [new_intent, *others], add_to_output=True)
         if result.entities:
             entities = list(message.get("entities") or [])
             for name, value in result.entities.items():
@@ -129,4 +133,5 @@ class ChildTextAnnotator(GraphComponent):
                         "extractor": self.__class__.__name__,
                     }
                 )
-            message.data["entities"] = entities
+            # set with add_to_output: Rasa only returns declared output properties
+            message.set("entities", entities, add_to_output=True)

@@ -74,6 +74,7 @@ async def test_set_language_bad_value_changes_no_slot():
         language="en",
         language_locked=True,
     )
+    t.slots["reply_language"] = "en"
     messages, events = await run(ActionSetLanguage(), t)
     assert events == []
     assert "English or French" in messages[0]["text"]
@@ -155,7 +156,7 @@ async def test_a_failing_handler_still_answers():
 
     messages, events = await run(Broken(), tracker("salut", "greet", detected_language="fr"))
     assert [m["text"] for m in messages] == ["Oups, il y a eu un souci de mon côté. On réessaie ?"]
-    assert events == [SlotSet("language", "fr")]
+    assert events == [SlotSet("language", "fr"), SlotSet("reply_language", "fr")]
 
 
 async def test_check_message_sets_check_mode():
