@@ -54,6 +54,7 @@ async def test_start_in_french_from_detected_language():
         SlotSet("mode", "menu"),
         SlotSet("misunderstood", 0),
         SlotSet("language", "fr"),
+        SlotSet("reply_language", "fr"),
     ]
 
 
