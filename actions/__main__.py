@@ -27,6 +27,12 @@ def warm_up() -> None:
     quiz.quiz_data()
     checker.preload()
     logger.info("domain warmed up in %.1f s", time.monotonic() - started)
+    try:
+        from bot import storage
+
+        storage.migrate()
+    except Exception as error:  # the chat goes on without saved progress
+        logger.warning("database not ready (%s): progress will be skipped", type(error).__name__)
 
 
 def main() -> None:

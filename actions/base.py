@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from abc import ABCMeta, abstractmethod
 from typing import Any
@@ -10,7 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import dialogue
+from bot import dialogue, progress
 from bot.conversation import Reply, Turn
 from bot.session import slots_from_metadata
 
@@ -98,4 +99,7 @@ class LumiAction(Action, metaclass=ABCMeta):
         # right after payload turns too, which the NLU does not annotate.
         reply.slots.setdefault("reply_language", reply.lang)
         send(reply, dispatcher)
+        if reply.progress:
+            # bounded (storage retries < 1 s, then skips); off the event loop
+            await asyncio.to_thread(progress.save, turn, reply)
         return events_for(reply, before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -9,7 +10,7 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import LumiAction
-from bot import menu
+from bot import menu, progress
 from bot.conversation import Reply, Turn
 from bot.session import slots_from_metadata
 
@@ -37,7 +38,13 @@ class ActionSessionStart(Action):
         for name, value in slots.items():
             events.append(SlotSet(name, value))
         metadata = tracker.get_slot("session_started_metadata")
-        for name, value in slots_from_metadata(metadata, slots).items():
+        changes = slots_from_metadata(metadata, slots)
+        slots.update(changes)
+        learner = slots.get("learner_id")
+        if isinstance(learner, str):
+            # a returning child keeps the badges earned before (storage never raises)
+            changes.update(await asyncio.to_thread(progress.restore, learner, slots))
+        for name, value in changes.items():
             events.append(SlotSet(name, value))
         events.append(SlotSet("mode", "menu"))
         events.append(ActionExecuted("action_listen"))

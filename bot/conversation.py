@@ -58,6 +58,9 @@ class Reply:
     messages: list[dict[str, Any]] = field(default_factory=list)
     slots: dict[str, Any] = field(default_factory=dict)
     restart: bool = False
+    # Progress to keep for the learner (story ends, quiz answers, badges): ids and
+    # marks only, never text. Saved by ``bot.progress`` after the turn.
+    progress: list[dict[str, Any]] = field(default_factory=list)
 
     def say(self, key: str, buttons: list[dict[str, str]] | None = None, **params: Any) -> Reply:
         """Add a message whose text is the locale text ``key``."""
@@ -78,6 +81,11 @@ class Reply:
     def button(self, key: str, payload: str, **params: Any) -> dict[str, str]:
         return {"title": texts.t(key, self.lang, **params), "payload": payload}
 
+    def record(self, kind: str, **data: Any) -> Reply:
+        """Note progress to save: ``story_end``, ``quiz_answer`` or ``badge``."""
+        self.progress.append({"kind": kind, **data})
+        return self
+
     def set(self, **slots: Any) -> Reply:
         self.slots.update(slots)
         return self
@@ -85,6 +93,7 @@ class Reply:
     def extend(self, other: Reply) -> Reply:
         self.messages.extend(other.messages)
         self.slots.update(other.slots)
+        self.progress.extend(other.progress)
         self.restart = self.restart or other.restart
         return self
 

@@ -334,6 +334,7 @@ def _judge(turn: Turn, state: dict[str, Any], chosen: str) -> Reply:
     right_answer = str(data.tactic_of(item))
     short = _t(reply, f"tactics.{right_answer}.short")
     badges = _badges(turn)
+    reply.record("quiz_answer", tactic=right_answer, correct=chosen == right_answer)
     if chosen == right_answer:
         state["right"] += 1
         state["points"] += data.points_per_right
@@ -344,6 +345,7 @@ def _judge(turn: Turn, state: dict[str, Any], chosen: str) -> Reply:
             badges = [*badges, badge]
             reply.say("quiz.badge", name=_name(reply, right_answer))
             reply.set(badges=badges)
+            reply.record("badge", badge_id=badge)
     else:
         reply.say("quiz.wrong", name=_name(reply, right_answer), short=short)
     state["round"] += 1

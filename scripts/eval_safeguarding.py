@@ -37,6 +37,7 @@ EVAL_DIR = ROOT / "data" / "eval" / "safeguarding"
 LANGUAGES = ("en", "fr")
 TARGET_RECALL = 0.99
 TARGET_FALSE_ALARMS = 0.05
+TIMING_RUNS = 5
 
 
 @dataclass
@@ -129,9 +130,8 @@ def evaluate(lang: str, items: Sequence[Item]) -> Report:
     rep = Report(lang)
     screen("warm up: load and compile the patterns")
     for item in items:
-        start = time.perf_counter()
         res = screen(item.text)
-        rep.timings_us.append((time.perf_counter() - start) * 1e6)
+        rep.timings_us.append(_time_us(item.text))
         if item.disclosure:
             _count_disclosure(rep, item, res)
         elif item.ambiguous:
@@ -156,6 +156,16 @@ def evaluate(lang: str, items: Sequence[Item]) -> Report:
                     rep.near_miss_alarms += 1
                 rep.errors.append(("false alarm", item, res))
     return rep
+
+
+def _time_us(text: str) -> float:
+    """The best of a few timed runs: the cost of screening, not machine noise."""
+    best = float("inf")
+    for _ in range(TIMING_RUNS):
+        start = time.perf_counter()
+        screen(text)
+        best = min(best, time.perf_counter() - start)
+    return best * 1e6
 
 
 def _count_disclosure(rep: Report, item: Item, res: Screening) -> None:
@@ -255,7 +265,7 @@ def markdown(reports: Sequence[Report], command: str) -> str:
     )
     lines.append(
         row(
-            "Time per message, mean / p99 / max (µs)",
+            f"Time per message, mean / p99 / max (µs, best of {TIMING_RUNS} runs)",
             [
                 f"{statistics.mean(r.timings_us):.0f} / {_p99(r.timings_us):.0f} / "
                 f"{max(r.timings_us):.0f}"

@@ -1,6 +1,6 @@
 """The safety net: the second, pattern-based layer that spots a child telling
 of a real-life problem (the first layer is the trained ``disclose_problem``
-intent). Recall must never rest on one classifier alone.
+intent), so that recall never rests on one classifier alone.
 
 The patterns are data, reviewed by a child-protection person, in
 ``data/safeguarding/patterns.yml``. They are read and compiled on the first
@@ -12,10 +12,10 @@ How a message is screened (details in docs/safeguarding.md):
    apostrophes are dropped and hyphens become spaces, so "j'ai" and "jai",
    "he'll" and "hell", "envoie-moi" and "envoie moi" read the same.
 2. ``ignore`` spans are blanked out: idioms ("this game is killing me"),
-   lesson questions ("what is sextortion?"), advice the child quotes ("never
+   lesson questions ("what is sextortion?"), advice the child repeats ("never
    send pics to strangers"), story choices ("i wont send him a photo").
-3. Each category's rules run on what is left. A rule matches unless one of
-   its ``unless`` patterns also matches the (blanked) text.
+3. Each category's rules run on what is left. A rule counts unless one of its
+   ``unless`` patterns also matches the (blanked) text.
 4. Level: ``danger`` when a matching rule or its category says so (self-harm,
    someone at the door, someone coming to pick the child up, threats of
    violence), or when an escalating category (meeting, threat, sextortion...)
@@ -24,6 +24,12 @@ How a message is screened (details in docs/safeguarding.md):
 5. Personal: always for self-harm; otherwise when the text speaks of the
    child's real life (first person, "my friend", "for real") and is not
    framed as the story.
+
+Speed: every rule gets a *gate*, derived from its compiled regex: the
+strings of up to three characters a match can start with. An index from
+those strings to rules tells, in one pass over the message's trigrams, which
+few rules can possibly match; only those are run. The gate is a necessary
+condition, so it never changes a result (the unit tests check this).
 
 Nothing here logs or keeps the text.
 """
@@ -35,8 +41,8 @@ import re
 import sre_constants as sc
 import sre_parse
 import threading
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,18 +69,19 @@ LEVELS: tuple[str, ...] = ("concern", "danger")
 PATTERN_LANGUAGES: tuple[str, ...] = ("en", "fr")
 PATTERNS_FILE: Path = DATA_DIR / "safeguarding" / "patterns.yml"
 
-# Longer texts are screened in overlapping windows of this many characters,
-# so a pathological message cannot make one regex search expensive.
+# Longer texts are screened in overlapping windows of this many characters.
 MAX_CHARS = 4000
 _OVERLAP = 300
 
 _PLACEHOLDER = re.compile(r"<([a-z][a-z0-9_]*)>")
 _NON_WORD = re.compile(r"\W")
+_DIGIT = re.compile(r"\d")
+_SPACES = re.compile(r"\s+")
+_BLANK = " ; "
 _GRAM = 3
 _GATE_LIMIT = 600
-_BLANK = " ; "
-_SPACES = re.compile(r"\s+")
 _MAX_EXPANSION_DEPTH = 8
+_CATEGORY_KEYS = frozenset({"level", "escalate", "examples", *PATTERN_LANGUAGES})
 
 
 class PatternError(ValueError):
@@ -98,25 +105,28 @@ class Screening:
 NOTHING = Screening(level=None, personal=False, categories=())
 
 
+# ------------------------------------------------------------------- matching
+
+
 @dataclass(frozen=True)
 class Text:
-    """A prepared message with its character trigrams (non-word chars as spaces)."""
+    """A prepared message, with the trigrams its gates are checked against."""
 
     value: str
-    spaced: str
+    spaced: str  # non-word characters as spaces, digits as "0"
     grams: frozenset[str]
 
     @classmethod
     def of(cls, value: str) -> Text:
-        spaced = _NON_WORD.sub(" ", value)
+        spaced = _DIGIT.sub("0", _NON_WORD.sub(" ", value))
         grams = frozenset(spaced[i : i + _GRAM] for i in range(len(spaced) - _GRAM + 1))
         return cls(value, spaced, grams)
 
 
 @dataclass(frozen=True)
 class Gate:
-    """A cheap necessary condition for a pattern: the text must contain one of
-    the strings a match can start with (derived from the compiled pattern)."""
+    """Strings one of which a match must contain: full trigrams, and shorter
+    ones (where the next character cannot be listed)."""
 
     grams: frozenset[str]
     short: tuple[str, ...]
@@ -129,16 +139,22 @@ class Gate:
 class Rule:
     """One pattern, cancelled when any of its ``unless`` patterns matches."""
 
+    key: int
     match: re.Pattern[str]
     unless: tuple[re.Pattern[str], ...] = ()
     danger: bool = False
-    gate: Gate | None = None
+    gates: tuple[Gate, ...] = ()  # the first is indexed, the others checked after
+
+    @property
+    def gate(self) -> Gate | None:
+        return self.gates[0] if self.gates else None
 
     def hits(self, text: Text) -> bool:
-        if self.gate is not None and not self.gate.open(text):
+        if not all(g.open(text) for g in self.gates[1:]):
             return False
-        return self.match.search(text.value) is not None and not any(
-            u.search(text.value) for u in self.unless
+        value = text.value
+        return self.match.search(value) is not None and not any(
+            u.search(value) for u in self.unless
         )
 
 
@@ -150,26 +166,56 @@ class Category:
     rules: tuple[Rule, ...]
 
 
+@dataclass
+class _Index:
+    """From a trigram (or a shorter start) to the rules it may open."""
+
+    by_gram: dict[str, list[int]] = field(default_factory=dict)
+    shorts: dict[str, list[int]] = field(default_factory=dict)
+    always: set[int] = field(default_factory=set)
+
+    def add(self, rule: Rule) -> None:
+        if rule.gate is None:
+            self.always.add(rule.key)
+            return
+        for g in rule.gate.grams:
+            self.by_gram.setdefault(g, []).append(rule.key)
+        for short in rule.gate.short:
+            self.shorts.setdefault(short, []).append(rule.key)
+
+    def open(self, text: Text) -> set[int]:
+        keys = set(self.always)
+        get = self.by_gram.get
+        for g in text.grams:
+            found = get(g)
+            if found:
+                keys.update(found)
+        for s, found in self.shorts.items():
+            if s in text.spaced:
+                keys.update(found)
+        return keys
+
+
 @dataclass(frozen=True)
 class Net:
-    """The compiled safety net (see module docstring for the steps)."""
+    """The compiled safety net (see the module docstring for the steps)."""
 
     ignore: tuple[Rule, ...]
     categories: tuple[Category, ...]
+    quotes: tuple[Rule, ...]
     immediacy: re.Pattern[str]
     real_life: re.Pattern[str]
     story: re.Pattern[str]
-    quotes: tuple[Rule, ...]
     personal: re.Pattern[str]
+    index: _Index
+    gated: bool = True
 
-    def screen(self, text: str) -> Screening:
-        if len(text) > MAX_CHARS:
-            return _merge(self.screen(chunk) for chunk in _windows(text))
-        # Blanking only removes text, so the gates of the original text stay
-        # valid (a superset) for the blanked one.
-        grams = Text.of(text).grams
-        masked = _blank(self.ignore, Text.of(text))
-        masked_text = Text(masked, _NON_WORD.sub(" ", masked), grams)
+    def screen(self, prepared: str) -> Screening:
+        """Screen a message already passed through :func:`prepare`."""
+        if len(prepared) > MAX_CHARS:
+            return _merge(self.screen(chunk) for chunk in _windows(prepared))
+        text = self._blank(self.ignore, Text.of(prepared))
+        keys = self._open(text)
         found: list[str] = []
         danger = False
         escalating = False
@@ -178,7 +224,7 @@ class Net:
             for rule in cat.rules:
                 if hit and (danger or not rule.danger):
                     continue
-                if rule.hits(masked_text):
+                if rule.key in keys and rule.hits(text):
                     hit = True
                     danger = danger or rule.danger or cat.danger
             if hit:
@@ -186,21 +232,46 @@ class Net:
                 escalating = escalating or cat.escalate
         if not found:
             return NOTHING
-        if not danger and escalating and self.immediacy.search(masked):
+        if not danger and escalating and self.immediacy.search(text.value):
             danger = True
         return Screening(
             level="danger" if danger else "concern",
-            personal=self._personal(masked, found),
+            personal=self._personal(text, found),
             categories=tuple(found),
         )
 
-    def _personal(self, text: str, found: list[str]) -> bool:
-        if "self_harm" in found or self.real_life.search(text):
+    def _open(self, text: Text) -> set[int]:
+        if not self.gated:
+            return {r.key for r in self.all_rules()}
+        return self.index.open(text)
+
+    def _blank(self, rules: Sequence[Rule], text: Text) -> Text:
+        """Blank out the spans of ``rules``, in order."""
+        keys = self._open(text)
+        for rule in rules:
+            if rule.key not in keys or not all(g.open(text) for g in rule.gates[1:]):
+                continue
+            if rule.unless and any(u.search(text.value) for u in rule.unless):
+                continue
+            blanked = rule.match.sub(_BLANK, text.value)
+            if blanked != text.value:
+                text = Text.of(blanked)
+                keys = self._open(text)
+        return text
+
+    def _personal(self, text: Text, found: list[str]) -> bool:
+        if "self_harm" in found or self.real_life.search(text.value):
             return True
-        text = _blank(self.quotes, Text.of(text))
-        if self.story.search(text):
+        value = self._blank(self.quotes, text).value
+        if self.story.search(value):
             return False
-        return self.personal.search(text) is not None
+        return self.personal.search(value) is not None
+
+    def all_rules(self) -> Iterable[Rule]:
+        yield from self.ignore
+        for cat in self.categories:
+            yield from cat.rules
+        yield from self.quotes
 
 
 def prepare(text: str) -> str:
@@ -217,17 +288,6 @@ def screen(text: str) -> Screening:
     if not prepared:
         return NOTHING
     return _net().screen(prepared)
-
-
-def _blank(rules: Iterable[Rule], text: Text) -> str:
-    value = text.value
-    for rule in rules:
-        if rule.gate is not None and not rule.gate.open(text):
-            continue
-        if rule.unless and any(u.search(value) for u in rule.unless):
-            continue
-        value = rule.match.sub(_BLANK, value)
-    return value
 
 
 def _windows(text: str) -> Iterable[str]:
@@ -252,6 +312,143 @@ def _merge(results: Iterable[Screening]) -> Screening:
     return Screening(level, personal, tuple(c for c in CATEGORIES if c in cats))
 
 
+# ----------------------------------------------------------------------- gates
+
+
+def gates_for(pattern: re.Pattern[str]) -> tuple[Gate, ...]:
+    """Necessary conditions for ``pattern`` to match, most selective first.
+
+    Every top-level element of a pattern must match somewhere, so a match
+    contains, where that element starts, one of the strings (up to three
+    characters, non-word characters as spaces, digits as "0") that can start
+    the rest of the pattern from there. The two most selective elements are
+    kept (fewest strings, word trigrams preferred over ones with spaces).
+    Empty when no element gives a usable list.
+    """
+    try:
+        ops = list(sre_parse.parse(pattern.pattern, pattern.flags).data)
+    except re.error:
+        return ()
+    ranked = sorted(_candidates(ops), key=lambda c: _cost(c[1]))
+    chosen: list[tuple[int, set[str]]] = []
+    for index, starts in ranked:
+        if all(index != i for i, _ in chosen):
+            chosen.append((index, starts))
+        if len(chosen) == 2:
+            break
+    return tuple(
+        Gate(
+            frozenset(g for g in starts if len(g) == _GRAM),
+            tuple(sorted(g for g in starts if len(g) < _GRAM)),
+        )
+        for _, starts in chosen
+    )
+
+
+def _cost(starts: set[str]) -> int:
+    """How often a set of starts is expected to be found in a message:
+    letters-only trigrams are rare, trigrams with a space common, shorter
+    starts very common."""
+    weights = {(_GRAM, False): 1, (_GRAM, True): 25, (2, False): 400, (2, True): 2000}
+    return sum(weights.get((len(g), " " in g), 100_000) for g in starts)
+
+
+def _candidates(ops: list[Any]) -> list[tuple[int, set[str]]]:
+    """Necessary starts for the sequence ``ops``, with the element they come
+    from: from each element on, or from inside a required group, repeat or
+    alternation (the union over its branches)."""
+    out: list[tuple[int, set[str]]] = []
+    for i, (op, av) in enumerate(ops):
+        found: set[str] = set()
+        if _walk([(ops, i)], "", found) and found and "" not in found:
+            out.append((i, found))
+        inner: set[str] | None = None
+        if op is sc.SUBPATTERN:
+            inner = _best_starts(list(av[-1].data))
+        elif op in (sc.MAX_REPEAT, sc.MIN_REPEAT) and av[0] >= 1:
+            inner = _best_starts(list(av[2].data))
+        elif op is sc.BRANCH:
+            inner = set()
+            for alt in av[1]:
+                part = _best_starts(list(alt.data))
+                if part is None:
+                    inner = None
+                    break
+                inner |= part
+        if inner:
+            out.append((i, inner))
+    return out
+
+
+def _best_starts(ops: list[Any]) -> set[str] | None:
+    candidates = _candidates(ops)
+    return min((c[1] for c in candidates), key=_cost) if candidates else None
+
+
+_Frame = tuple[list[Any], int]
+
+
+def _walk(stack: list[_Frame], cur: str, out: set[str]) -> bool:
+    """Add to ``out`` every start a match can have; False when too many."""
+    if len(out) > _GATE_LIMIT:
+        return False
+    if len(cur) >= _GRAM:
+        out.add(cur[:_GRAM])
+        return True
+    while stack and stack[-1][1] >= len(stack[-1][0]):
+        stack = stack[:-1]
+    if not stack:
+        out.add(cur)
+        return True
+    ops, i = stack[-1]
+    rest = [*stack[:-1], (ops, i + 1)]
+    op, av = ops[i]
+    if op is sc.LITERAL:
+        return _walk(rest, cur + _gram_char(chr(av)), out)
+    if op in (sc.AT, sc.ASSERT, sc.ASSERT_NOT):
+        return _walk(rest, cur, out)
+    if op is sc.IN:
+        chars = _charset(av)
+        if chars is None:
+            out.add(cur)
+            return True
+        return all(_walk(rest, cur + c, out) for c in chars)
+    if op is sc.SUBPATTERN:
+        return _walk([*rest, (list(av[-1].data), 0)], cur, out)
+    if op is sc.BRANCH:
+        return all(_walk([*rest, (list(alt.data), 0)], cur, out) for alt in av[1])
+    if op in (sc.MAX_REPEAT, sc.MIN_REPEAT):
+        low, high, item = av
+        return all(
+            _walk(rest + [(list(item.data), 0)] * k, cur, out)
+            for k in range(low, min(high, low + _GRAM) + 1)
+        )
+    out.add(cur)  # anything else: the start so far is all that is known
+    return True
+
+
+def _gram_char(c: str) -> str:
+    if _NON_WORD.match(c):
+        return " "
+    return "0" if _DIGIT.match(c) else c
+
+
+def _charset(items: list[Any]) -> set[str] | None:
+    chars: set[str] = set()
+    for op, av in items:
+        if op is sc.LITERAL:
+            chars.add(_gram_char(chr(av)))
+        elif op is sc.RANGE and av[1] - av[0] < 12:
+            chars.update(_gram_char(chr(c)) for c in range(av[0], av[1] + 1))
+        elif op is sc.CATEGORY and av in (sc.CATEGORY_NOT_WORD, sc.CATEGORY_SPACE):
+            chars.add(" ")
+        elif op is sc.CATEGORY and av is sc.CATEGORY_DIGIT:
+            chars.add("0")
+        else:
+            return None
+    return chars
+
+
 # --------------------------------------------------------------------- loading
 
 _lock = threading.Lock()
@@ -263,15 +460,18 @@ def _net() -> Net:
         return load_net(PATTERNS_FILE)
 
 
-def load_net(path: Path = PATTERNS_FILE) -> Net:
-    """Read and compile a patterns file; raise PatternError if anything is off."""
+def load_net(path: Path = PATTERNS_FILE, *, gated: bool = True) -> Net:
+    """Read and compile a patterns file; raise PatternError if anything is off.
+
+    ``gated=False`` runs every rule on every message (for tests: the gates
+    must never change a result)."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise PatternError(f"{path}: {exc}") from exc
     if not isinstance(raw, Mapping):
         raise PatternError(f"{path}: expected a mapping at the top")
-    return _Compiler(raw, str(path)).net()
+    return _Compiler(raw, str(path)).net(gated=gated)
 
 
 class _Compiler:
@@ -280,6 +480,7 @@ class _Compiler:
     def __init__(self, raw: Mapping[str, Any], where: str) -> None:
         self.raw = raw
         self.where = where
+        self.next_key = 0
         vocab = raw.get("vocabulary", {})
         if not isinstance(vocab, Mapping):
             raise self.error("vocabulary must be a mapping")
@@ -316,167 +517,93 @@ class _Compiler:
         except re.error as exc:
             raise self.error(f"{context}: {pattern!r} does not compile: {exc}") from exc
 
+    def rule(self, entry: Any, where: str) -> Rule:
+        if isinstance(entry, str):
+            entry = {"match": entry}
+        if not isinstance(entry, Mapping) or "match" not in entry:
+            raise self.error(f"{where}: a pattern, or a mapping with 'match'")
+        extra = set(entry) - {"match", "unless", "level"}
+        if extra:
+            raise self.error(f"{where}: unknown keys {sorted(extra)}")
+        unless = entry.get("unless", [])
+        if isinstance(unless, str):
+            unless = [unless]
+        if not isinstance(unless, list):
+            raise self.error(f"{where}: unless must be a pattern or a list of patterns")
+        level = entry.get("level", "concern")
+        if level not in LEVELS:
+            raise self.error(f"{where}: level must be one of {LEVELS}")
+        compiled = self.compile(entry["match"], where)
+        self.next_key += 1
+        return Rule(
+            key=self.next_key,
+            match=compiled,
+            unless=tuple(self.compile(u, f"{where}.unless") for u in unless),
+            danger=level == "danger",
+            gates=gates_for(compiled),
+        )
+
     def rules(self, entries: Any, context: str) -> tuple[Rule, ...]:
         if not isinstance(entries, list) or not entries:
             raise self.error(f"{context}: expected a non-empty list of rules")
-        out: list[Rule] = []
-        for i, entry in enumerate(entries):
-            where = f"{context}[{i}]"
-            if isinstance(entry, str):
-                compiled = self.compile(entry, where)
-                out.append(Rule(compiled, gate=gate_for(compiled)))
-                continue
-            if not isinstance(entry, Mapping) or "match" not in entry:
-                raise self.error(f"{where}: a string or a mapping with 'match'")
-            extra = set(entry) - {"match", "unless", "level"}
-            if extra:
-                raise self.error(f"{where}: unknown keys {sorted(extra)}")
-            unless = entry.get("unless", [])
-            if isinstance(unless, str):
-                unless = [unless]
-            level = entry.get("level", "concern")
-            if level not in LEVELS:
-                raise self.error(f"{where}: level must be one of {LEVELS}")
-            compiled = self.compile(entry["match"], where)
-            out.append(
-                Rule(
-                    compiled,
-                    tuple(self.compile(u, f"{where}.unless") for u in unless),
-                    danger=level == "danger",
-                    gate=gate_for(compiled),
-                )
-            )
-        return tuple(out)
+        return tuple(self.rule(e, f"{context}[{i}]") for i, e in enumerate(entries))
 
-    def by_language(self, section: Any, context: str) -> list[Any]:
+    def by_language(self, name: str) -> list[Any]:
+        section = self.raw.get(name)
         if not isinstance(section, Mapping):
-            raise self.error(f"{context}: expected a mapping of languages")
-        missing = [lang for lang in PATTERN_LANGUAGES if lang not in section]
+            raise self.error(f"{name}: expected a mapping of languages")
+        missing = [lang for lang in PATTERN_LANGUAGES if not section.get(lang)]
         if missing:
-            raise self.error(f"{context}: missing languages {missing}")
+            raise self.error(f"{name}: no patterns for {missing}")
         entries: list[Any] = []
         for lang in PATTERN_LANGUAGES:
-            entries.extend(section[lang] or [])
+            if not isinstance(section[lang], list):
+                raise self.error(f"{name}.{lang}: expected a list")
+            entries.extend(section[lang])
         return entries
 
     def alternation(self, name: str) -> re.Pattern[str]:
-        entries = self.by_language(self.raw.get(name), name)
-        if not entries:
-            raise self.error(f"{name}: no patterns")
+        entries = self.by_language(name)
         for i, e in enumerate(entries):
             self.compile(e, f"{name}[{i}]")
         return self.compile("|".join(f"(?:{e})" for e in entries), name)
 
-    def net(self) -> Net:
+    def category(self, name: str, spec: Any) -> Category:
+        if not isinstance(spec, Mapping):
+            raise self.error(f"category {name}: expected a mapping")
+        extra = set(spec) - _CATEGORY_KEYS
+        if extra:
+            raise self.error(f"category {name}: unknown keys {sorted(extra)}")
+        level = spec.get("level")
+        if level not in LEVELS:
+            raise self.error(f"category {name}: level must be one of {LEVELS}")
+        rules: list[Rule] = []
+        for lang in PATTERN_LANGUAGES:
+            if lang not in spec:
+                raise self.error(f"category {name}: no '{lang}' rules")
+            rules.extend(self.rules(spec[lang], f"{name}.{lang}"))
+        return Category(name, level == "danger", bool(spec.get("escalate", False)), tuple(rules))
+
+    def net(self, *, gated: bool = True) -> Net:
         cats_raw = self.raw.get("categories")
         if not isinstance(cats_raw, Mapping):
             raise self.error("categories must be a mapping")
         if set(cats_raw) != set(CATEGORIES):
-            raise self.error(
-                f"categories must be exactly {sorted(CATEGORIES)}, got {sorted(cats_raw)}"
-            )
-        categories: list[Category] = []
-        for name in CATEGORIES:
-            spec = cats_raw[name]
-            if not isinstance(spec, Mapping):
-                raise self.error(f"category {name}: expected a mapping")
-            level = spec.get("level")
-            if level not in LEVELS:
-                raise self.error(f"category {name}: level must be one of {LEVELS}")
-            rules: list[Rule] = []
-            for lang in PATTERN_LANGUAGES:
-                if lang not in spec:
-                    raise self.error(f"category {name}: no '{lang}' rules")
-                rules.extend(self.rules(spec[lang], f"{name}.{lang}"))
-            categories.append(
-                Category(name, level == "danger", bool(spec.get("escalate", False)), tuple(rules))
-            )
-        return Net(
-            ignore=self.rules(self.by_language(self.raw.get("ignore"), "ignore"), "ignore"),
-            categories=tuple(categories),
+            raise self.error(f"categories must be exactly {sorted(CATEGORIES)}")
+        net = Net(
+            ignore=self.rules(self.by_language("ignore"), "ignore"),
+            categories=tuple(self.category(n, cats_raw[n]) for n in CATEGORIES),
+            quotes=self.rules(self.by_language("quotes"), "quotes"),
             immediacy=self.alternation("immediacy"),
             real_life=self.alternation("real_life"),
             story=self.alternation("story"),
-            quotes=self.rules(self.by_language(self.raw.get("quotes"), "quotes"), "quotes"),
             personal=self.alternation("personal"),
+            index=_Index(),
+            gated=gated,
         )
-
-
-def gate_for(pattern: re.Pattern[str]) -> Gate | None:
-    """The strings (up to 3 characters) a match of ``pattern`` can start with,
-    non-word characters written as spaces; None when they cannot be listed
-    (the pattern may start anywhere, or there are too many)."""
-    found: set[str] = set()
-    try:
-        parsed = sre_parse.parse(pattern.pattern, pattern.flags)
-    except re.error:
-        return None
-    if not _walk([(list(parsed.data), 0)], "", found) or not found or "" in found:
-        return None
-    grams = frozenset(g for g in found if len(g) == _GRAM)
-    return Gate(grams, tuple(sorted(g for g in found if len(g) < _GRAM)))
-
-
-_Frame = tuple[list[Any], int]
-
-
-def _walk(stack: list[_Frame], cur: str, out: set[str]) -> bool:
-    """Collect in ``out`` every start of a match; False when there are too many."""
-    if len(out) > _GATE_LIMIT:
-        return False
-    if len(cur) >= _GRAM:
-        out.add(cur[:_GRAM])
-        return True
-    while stack and stack[-1][1] >= len(stack[-1][0]):
-        stack = stack[:-1]
-    if not stack:
-        out.add(cur)
-        return True
-    ops, i = stack[-1]
-    rest = [*stack[:-1], (ops, i + 1)]
-    op, av = ops[i]
-    if op is sc.LITERAL:
-        return _walk(rest, cur + _gram_char(chr(av)), out)
-    if op in (sc.AT, sc.ASSERT, sc.ASSERT_NOT):
-        return _walk(rest, cur, out)
-    if op is sc.IN:
-        chars = _charset(av)
-        if chars is None:
-            out.add(cur)
-            return True
-        return all(_walk(rest, cur + c, out) for c in chars)
-    if op is sc.SUBPATTERN:
-        return _walk([*rest, (list(av[-1].data), 0)], cur, out)
-    if op is sc.BRANCH:
-        return all(_walk([*rest, (list(alt.data), 0)], cur, out) for alt in av[1])
-    if op in (sc.MAX_REPEAT, sc.MIN_REPEAT):
-        low, high, item = av
-        return all(
-            _walk(rest + [(list(item.data), 0)] * k, cur, out)
-            for k in range(low, min(high, low + _GRAM) + 1)
-        )
-    out.add(cur)
-    return True
-
-
-def _gram_char(c: str) -> str:
-    return " " if _NON_WORD.match(c) else c
-
-
-def _charset(items: list[Any]) -> set[str] | None:
-    chars: set[str] = set()
-    for op, av in items:
-        if op is sc.LITERAL:
-            chars.add(_gram_char(chr(av)))
-        elif op is sc.RANGE and av[1] - av[0] < 12:
-            chars.update(_gram_char(chr(c)) for c in range(av[0], av[1] + 1))
-        elif op is sc.CATEGORY and av in (sc.CATEGORY_NOT_WORD, sc.CATEGORY_SPACE):
-            chars.add(" ")
-        elif op is sc.CATEGORY and av is sc.CATEGORY_DIGIT:
-            chars.update("0123456789")
-        else:
-            return None
-    return chars
+        for rule in net.all_rules():
+            net.index.add(rule)
+        return net
 
 
 def examples(path: Path = PATTERNS_FILE) -> dict[str, dict[str, list[str]]]:

@@ -210,6 +210,23 @@ def _apply_choice(
 # --- the end and its recap ----------------------------------------------------
 
 
+def _marks(story: Story, state: dict[str, Any]) -> list[dict[str, Any]]:
+    """Safe/risky marks per decision with the trick of its step (kept as progress)."""
+    marks = []
+    for entry in state.get("history", []):
+        if not isinstance(entry.get("safe"), bool):
+            continue
+        step = story.steps.get(str(entry.get("step")))
+        marks.append(
+            {
+                "step": len(marks),  # the decision's position in the story
+                "mark": "safe" if entry["safe"] else "risky",
+                "tactic": step.tactic if step is not None else None,
+            }
+        )
+    return marks
+
+
 def _finish(reply: Reply, turn: Turn, story: Story, state: dict[str, Any], end: Step) -> Reply:
     reply.say_text(_t(reply, story.key("steps", end.id, "text")))
     if _coplay(turn):
@@ -239,6 +256,7 @@ def _finish(reply: Reply, turn: Turn, story: Story, state: dict[str, Any], end: 
     reply.say_text("\n\n".join(tell))
     reply.say("story_ui.recap.door_open" if story.tactics else "story_ui.recap.door_open_no_trick")
     reply.custom("story_end", story_id=story.id, score=score(state))
+    reply.record("story_end", story_id=story.id, score=score(state), marks=_marks(story, state))
     buttons = [
         _button(reply, "story_ui.buttons.list", "list_stories"),
         _button(reply, "story_ui.buttons.quiz", "start_quiz"),
