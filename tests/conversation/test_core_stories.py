@@ -16,10 +16,17 @@ def test_rasa_test_stories_pass_in_both_languages(tmp_path: Path):
     rasa = Path(sys.executable).parent / "rasa"
     result = subprocess.run(
         [
-            str(rasa), "test", "core", "--model", "models/lumi.tar.gz",
-            "--stories", "tests/conversation/test_stories_en.yml",
+            str(rasa),
+            "test",
+            "core",
+            "--model",
+            "models/lumi.tar.gz",
+            "--stories",
+            "tests/conversation/test_stories_en.yml",
             "tests/conversation/test_stories_fr.yml",
-            "--out", str(tmp_path), "--fail-on-prediction-errors",
+            "--out",
+            str(tmp_path),
+            "--fail-on-prediction-errors",
         ],  # fmt: skip
         cwd=ROOT,
         env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},

@@ -39,7 +39,11 @@ def test_the_reply_language_follows_the_child(parser):
         items = held_out(lang)
         replies = [
             next(
-                (e["value"] for e in parser.parse(text)["entities"] if e["entity"] == "reply_language"),
+                (
+                    e["value"]
+                    for e in parser.parse(text)["entities"]
+                    if e["entity"] == "reply_language"
+                ),
                 None,
             )
             for text, _ in items

@@ -25,7 +25,11 @@ def test_recall_and_false_alarms_per_language(parser):
         data = items(lang)
         disclosures = [i for i in data if i["disclosure"]]
         benign = [i for i in data if not i["disclosure"] and not i.get("ambiguous")]
-        missed = [i["text"] for i in disclosures if parser.parse(i["text"])["intent"]["name"] not in CAUGHT]
+        missed = [
+            i["text"]
+            for i in disclosures
+            if parser.parse(i["text"])["intent"]["name"] not in CAUGHT
+        ]
         alarms = [i["text"] for i in benign if parser.parse(i["text"])["intent"]["name"] in CAUGHT]
         recall = 1 - len(missed) / len(disclosures)
         false_alarms = len(alarms) / len(benign)
@@ -41,6 +45,8 @@ def test_danger_is_recognised(parser):
         levels = []
         for item in danger:
             entities = parser.parse(item["text"])["entities"]
-            levels.append(next((e["value"] for e in entities if e["entity"] == "safeguard_level"), None))
+            levels.append(
+                next((e["value"] for e in entities if e["entity"] == "safeguard_level"), None)
+            )
         right = sum(level == "danger" for level in levels)
         assert right / len(danger) >= 0.9, (lang, right, len(danger))

@@ -28,8 +28,12 @@ def test_story_end_quiz_and_badge_are_saved_and_restored(db):
     turn = make_turn(learner_id=learner)
     reply = (
         Reply("en")
-        .record("story_end", story_id="skin_gift", score=75,
-                marks=[{"step": 0, "mark": "safe", "tactic": "bribe"}])
+        .record(
+            "story_end",
+            story_id="skin_gift",
+            score=75,
+            marks=[{"step": 0, "mark": "safe", "tactic": "bribe"}],
+        )
         .record("quiz_answer", tactic="secrecy", correct=True)
         .record("badge", badge_id="badge_secrecy")
     )
