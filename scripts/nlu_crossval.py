@@ -99,6 +99,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "nlu-crossval.md")
+    parser.add_argument("--config", default="config.yml")
+    parser.add_argument("--only-folds", type=int, default=None, help="stop after N folds")
     args = parser.parse_args()
     from rasa.model_training import train_nlu
 
@@ -108,11 +110,13 @@ def main() -> int:
     results = []
     started = time.monotonic()
     for i, test in enumerate(parts):
+        if args.only_folds is not None and i >= args.only_folds:
+            break
         train = [item for j, part in enumerate(parts) if j != i for item in part]
         with tempfile.TemporaryDirectory() as tmp:
             data = Path(tmp) / "nlu.yml"
             write_nlu(train, data)
-            model = train_nlu("config.yml", str(data), tmp, fixed_model_name=f"fold{i}")
+            model = train_nlu(args.config, str(data), tmp, fixed_model_name=f"fold{i}")
             assert model, "training failed"
             results += asyncio.run(predict(model, test))
         print(f"fold {i + 1}/{args.folds} done ({time.monotonic() - started:.0f} s)", flush=True)

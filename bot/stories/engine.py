@@ -212,7 +212,7 @@ def _apply_choice(
 
 def _marks(story: Story, state: dict[str, Any]) -> list[dict[str, Any]]:
     """Safe/risky marks per decision with the trick of its step (kept as progress)."""
-    marks = []
+    marks: list[dict[str, Any]] = []
     for entry in state.get("history", []):
         if not isinstance(entry.get("safe"), bool):
             continue
