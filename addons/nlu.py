@@ -77,6 +77,9 @@ class ChildTextAnnotator(GraphComponent):
         self.min_confidence = float(config.get("disclosure_min_confidence", 0.3))
         language.warm_up()
         helplines.directory()
+        from bot.safeguarding import screen
+
+        screen.warm_up()
 
     @classmethod
     def create(

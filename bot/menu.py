@@ -91,6 +91,7 @@ def small_talk(turn: Turn) -> Reply:
         "ask_about_bot": "menu.about",
         "insult": "menu.insult",
         "out_of_scope": "menu.out_of_scope",
+        "share_everyday": "menu.share_everyday",
         "affirm": "menu.affirm",
         "deny": "menu.deny",
     }
@@ -98,7 +99,7 @@ def small_talk(turn: Turn) -> Reply:
         return start(turn)
     if turn.intent in simple:
         reply.say(simple[turn.intent])
-        if turn.intent in ("affirm", "deny", "insult", "out_of_scope"):
+        if turn.intent in ("affirm", "deny", "insult", "out_of_scope", "share_everyday"):
             show_menu(reply)
         return reply.set(misunderstood=0)
     return fallback(turn)

@@ -6,6 +6,7 @@ Usage (from the project root)::
     .venv/bin/python scripts/eval_safeguarding.py --markdown docs/safeguarding_figures.md
     .venv/bin/python scripts/eval_safeguarding.py --errors      # list the misses
     .venv/bin/python scripts/eval_safeguarding.py --check       # exit 1 below target
+    .venv/bin/python scripts/eval_safeguarding.py --dev --batch holdout
 
 Each set is ``data/eval/safeguarding/<lang>.yml`` (fields described there).
 Figures per language: recall on disclosures, false alarms on benign messages
@@ -24,6 +25,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -34,6 +36,7 @@ if str(ROOT) not in sys.path:
 from bot.safeguarding.screen import CATEGORIES, Screening, screen  # noqa: E402
 
 EVAL_DIR = ROOT / "data" / "eval" / "safeguarding"
+DEV_FILE = ROOT / "tests" / "data" / "safeguarding_dev.yml"
 LANGUAGES = ("en", "fr")
 TARGET_RECALL = 0.99
 TARGET_FALSE_ALARMS = 0.05
@@ -102,8 +105,19 @@ def _ratio(num: int, den: int) -> float:
 def load_items(path: Path) -> list[Item]:
     """Read one evaluation set and check its fields."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return _items(raw["items"], path)
+
+
+def load_dev(path: Path, lang: str, batch: str | None = None) -> list[Item]:
+    """The development set's items for one language (optionally one batch)."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entries = [e for e in raw[lang] if batch is None or str(e.get("batch")) == batch]
+    return _items(entries, path)
+
+
+def _items(entries: list[dict[str, Any]], path: Path) -> list[Item]:
     items: list[Item] = []
-    for i, entry in enumerate(raw["items"]):
+    for i, entry in enumerate(entries):
         if not isinstance(entry.get("text"), str) or not isinstance(entry.get("disclosure"), bool):
             raise ValueError(f"{path} item {i}: needs text and disclosure")
         item = Item(
@@ -298,6 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lang", choices=LANGUAGES, action="append", help="only this language")
     parser.add_argument("--dir", type=Path, default=EVAL_DIR, help="folder of <lang>.yml sets")
+    parser.add_argument("--dev", action="store_true", help="measure the development set instead")
+    parser.add_argument("--batch", help="with --dev: only this batch (1, 2, 3, holdout)")
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
     parser.add_argument("--errors", action="store_true", help="list every miss and false alarm")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
@@ -306,9 +322,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = " ".join(
         [".venv/bin/python", "scripts/eval_safeguarding.py", *(argv or sys.argv[1:])]
     )
-    reports = [
-        evaluate(lang, load_items(args.dir / f"{lang}.yml")) for lang in args.lang or LANGUAGES
-    ]
+    langs = args.lang or LANGUAGES
+    if args.dev:
+        reports = [evaluate(lang, load_dev(DEV_FILE, lang, args.batch)) for lang in langs]
+    else:
+        reports = [evaluate(lang, load_items(args.dir / f"{lang}.yml")) for lang in langs]
     table = markdown(reports, command)
     print(table)
     if args.errors:

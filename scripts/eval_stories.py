@@ -1,14 +1,25 @@
-"""Accuracy of free-text understanding inside stories, per language.
+"""Accuracy of free-text understanding inside stories, per set and per language.
 
-Reads the labelled sets in data/eval/stories/ and prints, per language:
-- free_text_choices: how often a typed answer picks the expected choice
-  (or, for items labelled null, is not guessed at);
-- rehearsal: how often a practice reply gets the expected strategy.
+Reads every labelled set in data/eval/stories/ (found by globbing, so a new
+story's sets are picked up without touching this script):
+
+- ``free_text_choices*.<lang>.yml``: how often a typed answer picks the
+  expected choice (or, for items labelled null, is not guessed at);
+- ``rehearsal*.<lang>.yml``: how often a practice reply gets the expected kind.
+
+The shared sets come first (``free_text_choices``, ``rehearsal``, then their
+``_holdout``, ``_fresh``… variants), then the per-story sets
+(``free_text_choices_<story id>``, ``rehearsal_<story id>``). For each
+language it prints one row per set and the overall figures (choices,
+rehearsal, all).
 
 Usage:
-    .venv/bin/python scripts/eval_stories.py [--verbose] [--no-model] [--min 0.9]
+    .venv/bin/python scripts/eval_stories.py [-v] [--no-model] [--min 0.9]
+        [--only fresh2] [--markdown]
 
-Exit status 1 when a figure is under --min (default: report only).
+--min: exit status 1 when any set (in any language) is under this accuracy.
+--only: evaluate only the sets whose name contains this text.
+--markdown: also print a set | en | fr table for docs/stories.md.
 The labelled sentences are our own test data, not children's messages.
 """
 
@@ -16,8 +27,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -28,11 +40,29 @@ from bot.paths import DATA_DIR  # noqa: E402
 from bot.stories import model, understand  # noqa: E402
 
 EVAL_DIR = DATA_DIR / "eval" / "stories"
+KINDS = ("free_text_choices", "rehearsal")
+# Shared (not per-story) variants, in the order they were written.
+SHARED_ORDER = ("", "_holdout", "_fresh", "_fresh2")
+
+
+class Result(NamedTuple):
+    name: str
+    lang: str
+    right: int
+    total: int
+
+    @property
+    def accuracy(self) -> float:
+        return self.right / self.total if self.total else 0.0
 
 
 def _items(name: str, lang: str) -> list[dict[str, Any]]:
     path = EVAL_DIR / f"{name}.{lang}.yml"
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict) or not isinstance(raw.get("items"), list):
+        raise SystemExit(f"{path}: expected a mapping with an 'items' list")
+    if raw.get("lang", lang) != lang:
+        raise SystemExit(f"{path}: says lang {raw.get('lang')!r}, file name says {lang!r}")
     return list(raw["items"])
 
 
@@ -40,6 +70,40 @@ def _expected(value: Any) -> set[str | None]:
     if isinstance(value, list):
         return set(value)
     return {value}
+
+
+def kind_of(name: str) -> str:
+    """``free_text_choices`` or ``rehearsal`` for a set name."""
+    for kind in KINDS:
+        if name == kind or name.startswith(kind + "_"):
+            return kind
+    raise ValueError(f"not a labelled set name: {name}")
+
+
+def set_names(only: str | None = None) -> list[str]:
+    """Every labelled set (without the language), shared sets first, then per story."""
+    found: set[str] = set()
+    for lang in texts.LANGUAGES:
+        for kind in KINDS:
+            for path in EVAL_DIR.glob(f"{kind}*.{lang}.yml"):
+                name = path.name[: -len(f".{lang}.yml")]
+                if name == kind or name.startswith(kind + "_"):
+                    found.add(name)
+    story_ids = set(model.stories())
+
+    def order(name: str) -> tuple[int, str, int]:
+        kind = kind_of(name)
+        suffix = name[len(kind) :]
+        if suffix in SHARED_ORDER:
+            return (0, f"{SHARED_ORDER.index(suffix):03d}", KINDS.index(kind))
+        if suffix[1:] in story_ids:
+            return (2, suffix, KINDS.index(kind))
+        return (1, suffix, KINDS.index(kind))
+
+    names = sorted(found, key=order)
+    if only:
+        names = [n for n in names if only in n]
+    return names
 
 
 def labels_for(story: model.Story, step: model.Step) -> dict[str, list[str]]:
@@ -57,8 +121,10 @@ def eval_choices(name: str, lang: str, use_model: bool, verbose: bool) -> tuple[
     right = 0
     items = _items(name, lang)
     for item in items:
-        story = stories[item["story"]]
-        step = story.steps[item["step"]]
+        story = stories.get(item["story"])
+        step = story.steps.get(item["step"]) if story is not None else None
+        if story is None or step is None:
+            raise SystemExit(f"{name}.{lang}: unknown story/step {item['story']}/{item['step']}")
         found = understand.choice_for(
             step, str(item["text"]), labels_for(story, step), use_model=use_model
         )
@@ -87,34 +153,103 @@ def eval_rehearsal(name: str, lang: str, use_model: bool, verbose: bool) -> tupl
     return right, len(items)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--verbose", "-v", action="store_true", help="list the misses")
-    parser.add_argument("--no-model", action="store_true", help="patterns only")
-    parser.add_argument("--min", type=float, default=0.0, help="fail under this accuracy")
-    args = parser.parse_args(argv)
-    use_model = not args.no_model
-    worst = 1.0
-    print(f"{'set':<28}{'lang':<6}{'right':>7}{'total':>7}{'accuracy':>10}")
-    runs = (
-        ("free_text_choices", eval_choices),
-        ("rehearsal", eval_rehearsal),
-        ("free_text_choices_holdout", eval_choices),
-        ("rehearsal_holdout", eval_rehearsal),
-        ("free_text_choices_fresh", eval_choices),
-        ("rehearsal_fresh", eval_rehearsal),
-    )
-    for name, run in runs:
-        for lang in texts.LANGUAGES:
+RUNNERS: dict[str, Callable[[str, str, bool, bool], tuple[int, int]]] = {
+    "free_text_choices": eval_choices,
+    "rehearsal": eval_rehearsal,
+}
+
+
+def evaluate(
+    names: list[str], use_model: bool = True, verbose: bool = False
+) -> dict[str, list[Result]]:
+    """Results per language, one per set that exists in that language."""
+    results: dict[str, list[Result]] = {}
+    for lang in texts.LANGUAGES:
+        results[lang] = []
+        for name in names:
             if not (EVAL_DIR / f"{name}.{lang}.yml").exists():
                 continue
-            right, total = run(name, lang, use_model, args.verbose)
-            accuracy = right / total if total else 0.0
-            if name in ("free_text_choices", "rehearsal"):
-                worst = min(worst, accuracy)
-            print(f"{name:<28}{lang:<6}{right:>7}{total:>7}{accuracy:>10.1%}")
-    if worst < args.min:
-        print(f"below the target of {args.min:.0%}")
+            right, total = RUNNERS[kind_of(name)](name, lang, use_model, verbose)
+            results[lang].append(Result(name, lang, right, total))
+    return results
+
+
+def _row(label: str, right: int, total: int, width: int) -> str:
+    accuracy = right / total if total else 0.0
+    return f"{label:<{width}}{right:>7}{total:>7}{accuracy:>10.1%}"
+
+
+def print_tables(results: dict[str, list[Result]]) -> None:
+    width = max([len(r.name) for rs in results.values() for r in rs] + [24]) + 2
+    for lang, rows in results.items():
+        if not rows:
+            continue
+        print(f"\n[{lang}] per set")
+        print(f"{'set':<{width}}{'right':>7}{'total':>7}{'accuracy':>10}")
+        for r in rows:
+            print(_row(r.name, r.right, r.total, width))
+        print(f"[{lang}] overall")
+        for kind in KINDS:
+            part = [r for r in rows if kind_of(r.name) == kind]
+            if part:
+                right, total = sum(r.right for r in part), sum(r.total for r in part)
+                print(_row(f"all {kind}", right, total, width))
+        right, total = sum(r.right for r in rows), sum(r.total for r in rows)
+        print(_row("all sets", right, total, width))
+
+
+def _cell(result: Result | None) -> str:
+    if result is None:
+        return ""
+    return f"{result.accuracy:.1%} ({result.right}/{result.total})".replace("%", " %")
+
+
+def print_markdown(results: dict[str, list[Result]]) -> None:
+    langs = [lang for lang in texts.LANGUAGES if results.get(lang)]
+    names: list[str] = []
+    for lang in langs:
+        names += [r.name for r in results[lang] if r.name not in names]
+    by_key = {(r.name, r.lang): r for lang in langs for r in results[lang]}
+    print()
+    print("| set | " + " | ".join(langs) + " |")
+    print("|---|" + "---|" * len(langs))
+    for name in names:
+        print(
+            f"| `{name}` | " + " | ".join(_cell(by_key.get((name, lang))) for lang in langs) + " |"
+        )
+    for label, kinds in (
+        ("all choices", ("free_text_choices",)),
+        ("all rehearsal", ("rehearsal",)),
+        ("all sets", KINDS),
+    ):
+        cells = []
+        for lang in langs:
+            part = [r for r in results[lang] if kind_of(r.name) in kinds]
+            total = Result(label, lang, sum(r.right for r in part), sum(r.total for r in part))
+            cells.append(_cell(total))
+        print(f"| **{label}** | " + " | ".join(cells) + " |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--verbose", "-v", action="store_true", help="list the misses")
+    parser.add_argument("--no-model", action="store_true", help="patterns only")
+    parser.add_argument("--min", type=float, default=0.0, help="fail when a set is under this")
+    parser.add_argument("--only", help="only the sets whose name contains this text")
+    parser.add_argument("--markdown", action="store_true", help="also print a markdown table")
+    args = parser.parse_args(argv)
+    names = set_names(args.only)
+    if not names:
+        print("no labelled set found")
+        return 1
+    results = evaluate(names, use_model=not args.no_model, verbose=args.verbose)
+    print_tables(results)
+    if args.markdown:
+        print_markdown(results)
+    under = [r for rows in results.values() for r in rows if r.accuracy < args.min]
+    if under:
+        listed = ", ".join(f"{r.name}.{r.lang} {r.accuracy:.1%}" for r in under)
+        print(f"\nbelow the target of {args.min:.0%}: {listed}")
         return 1
     return 0
 

@@ -36,7 +36,6 @@ Nothing here logs or keeps the text.
 
 from __future__ import annotations
 
-import functools
 import re
 import sre_constants as sc
 import sre_parse
@@ -381,8 +380,15 @@ def _candidates(ops: list[Any]) -> list[tuple[int, set[str]]]:
 
 
 def _best_starts(ops: list[Any]) -> set[str] | None:
-    candidates = _candidates(ops)
-    return min((c[1] for c in candidates), key=_cost) if candidates else None
+    # The same word lists come back in many rules: remember what they give.
+    key = repr(ops)
+    if key not in _STARTS_MEMO:
+        candidates = _candidates(ops)
+        _STARTS_MEMO[key] = min((c[1] for c in candidates), key=_cost) if candidates else None
+    return _STARTS_MEMO[key]
+
+
+_STARTS_MEMO: dict[str, set[str] | None] = {}
 
 
 _Frame = tuple[list[Any], int]
@@ -452,12 +458,30 @@ def _charset(items: list[Any]) -> set[str] | None:
 # --------------------------------------------------------------------- loading
 
 _lock = threading.Lock()
+_NET: Net | None = None
 
 
-@functools.lru_cache(maxsize=1)
 def _net() -> Net:
+    """The shared net, compiled on first use (thread-safe, once)."""
+    global _NET
+    if _NET is None:
+        with _lock:
+            if _NET is None:
+                _NET = load_net(PATTERNS_FILE)
+    return _NET
+
+
+def warm_up() -> None:
+    """Read and compile the patterns now (call at server start: it takes
+    about a second, which the first child's message should not wait for)."""
+    _net()
+
+
+def reload() -> None:
+    """Forget the compiled net; the next screen() reads patterns.yml again."""
+    global _NET
     with _lock:
-        return load_net(PATTERNS_FILE)
+        _NET = None
 
 
 def load_net(path: Path = PATTERNS_FILE, *, gated: bool = True) -> Net:
@@ -471,7 +495,10 @@ def load_net(path: Path = PATTERNS_FILE, *, gated: bool = True) -> Net:
         raise PatternError(f"{path}: {exc}") from exc
     if not isinstance(raw, Mapping):
         raise PatternError(f"{path}: expected a mapping at the top")
-    return _Compiler(raw, str(path)).net(gated=gated)
+    try:
+        return _Compiler(raw, str(path)).net(gated=gated)
+    finally:
+        _STARTS_MEMO.clear()
 
 
 class _Compiler:

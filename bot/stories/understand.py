@@ -30,6 +30,7 @@ STRATEGIES_PATH = DATA_DIR / "roleplay" / "strategies.yml"
 # Longest text read (a chat message is cut before it gets here anyway).
 MAX_CHARS = 500
 REHEARSAL_CATEGORIES = ("refuse", "set_boundary", "tell_adult", "block_report", "ignore", "risky")
+SAFE_REHEARSAL = frozenset(REHEARSAL_CATEGORIES) - {"risky"}
 # Words looked at around a match for a negation.
 NEGATION_BEFORE = 3
 NEGATION_AFTER_FR = 2
@@ -315,22 +316,31 @@ def _match_patterns(
     clauses: list[list[str]],
     patterns: Iterable[tuple[str, Pattern, str | None]],
 ) -> dict[str, float]:
-    """Scores per target; each (target, pattern) counts once per text."""
-    scores: dict[str, float] = {}
+    """Scores per target; each (target, pattern) counts once per text.
+
+    The same words matched for the same target by several patterns (typically
+    the English and the French list both holding "parents", "no", "ok" or
+    "secret") count once, with the highest weight: a bare word is worth its
+    weight, not twice it.
+    """
+    hits: dict[tuple[str, int, tuple[int, int]], float] = {}
     joined = [" ".join(c) for c in clauses]
     for target, pattern, negated_target in patterns:
-        for tokens, clause in zip(clauses, joined, strict=True):
+        for index, (tokens, clause) in enumerate(zip(clauses, joined, strict=True)):
             found = pattern.regex.search(clause)
             if not found:
                 continue
             span = _token_span(clause, found.start(), found.end())
+            goes_to: str | None = target
             if _negated(lexicon, tokens, pattern, span):
                 goes_to = pattern.negated or negated_target
-                if goes_to:
-                    scores[goes_to] = scores.get(goes_to, 0.0) + pattern.weight
-            else:
-                scores[target] = scores.get(target, 0.0) + pattern.weight
+            if goes_to:
+                key = (goes_to, index, span)
+                hits[key] = max(hits.get(key, 0.0), pattern.weight)
             break
+    scores: dict[str, float] = {}
+    for (goes_to, _, _), weight in hits.items():
+        scores[goes_to] = scores.get(goes_to, 0.0) + weight
     return scores
 
 
@@ -504,6 +514,26 @@ def _overlap(text_tokens: list[str], label_tokens: list[str]) -> float:
     return min(share_of_label, share_of_text)
 
 
+def _risky_allowed(scores: Mapping[str, float], ranked: list[str], lexicon: Lexicon) -> bool:
+    """May a guess (a vague word, a fallback) land on a risky choice?
+
+    Not when the text tells someone (a strategy judged like telling a grown-up:
+    tell_adult, ask_friend), nor when it holds a clear safe move (a strategy
+    judged refuse, set_boundary, block_report or ignore; not chat or check,
+    whose safety depends on the story) and no clear risky one. "talk to her
+    mum" also scores "talk" as chat, whose fallback is agree/go_along: on a
+    step with no grown-up choice that would call a child's safest answer
+    risky. Better to ask again.
+    """
+    if any(lexicon.strategies[s].rehearsal == "tell_adult" for s in ranked):
+        return False
+    safe_moves = [s for s in ranked if lexicon.strategies[s].rehearsal in SAFE_REHEARSAL]
+    risky = [s for s in ranked if not lexicon.strategies[s].safe]
+    safe_best = max((scores[s] for s in safe_moves), default=0.0)
+    risky_best = max((scores[s] for s in risky), default=0.0)
+    return not (safe_best >= STRONG and risky_best < STRONG)
+
+
 def _pick(
     choices: list[Any],
     scores: Mapping[str, float],
@@ -511,21 +541,27 @@ def _pick(
     lexicon: Lexicon,
 ) -> str | None:
     order = {s: i for i, s in enumerate(lexicon.priority)}
+    ranked = lexicon.rank(scores)
+    risky_allowed = _risky_allowed(scores, ranked, lexicon)
     direct = {c.id: scores.get(c.strategy, 0.0) + keyword_scores.get(c.id, 0.0) for c in choices}
     best = max(direct.values())
     if best > 0:
         tied = [c for c in choices if direct[c.id] == best]
         tied.sort(key=lambda c: order.get(c.strategy, len(order)))
-        return str(tied[0].id)
-    ranked = lexicon.rank(scores)
+        if tied[0].safe or best >= STRONG or risky_allowed:
+            return str(tied[0].id)
+        # only a vague risky word ("ok she tells her mum" on a step with no
+        # grown-up choice): not enough to call the answer risky
     by_strategy = {c.strategy: c for c in choices}
     for sid in ranked:
         for other in lexicon.strategies[sid].fallback:
-            if other in by_strategy:
-                return str(by_strategy[other].id)
+            choice = by_strategy.get(other)
+            if choice is not None and (choice.safe or risky_allowed):
+                return str(choice.id)
     for sid in ranked:
-        same_side = [c for c in choices if c.safe == lexicon.strategies[sid].safe]
-        if len(same_side) == 1:
+        side = lexicon.strategies[sid].safe
+        same_side = [c for c in choices if c.safe == side]
+        if len(same_side) == 1 and (side or risky_allowed):
             return str(same_side[0].id)
     return None
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.paths import ROOT
 from bot.stories import understand
-from bot.stories.model import get_story
+from bot.stories.model import get_story, stories
 
 TARGET = 0.9
 
@@ -109,6 +109,163 @@ def test_labelled_sets_reach_the_target(lang: str) -> None:
         right, total = run(name, lang, True, False)
         assert total >= 25
         assert right / total >= TARGET, f"{name}.{lang}: {right}/{total}"
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_per_story_sets_reach_the_target_together(lang: str) -> None:
+    script = _eval_script()
+    names = [n for n in script.set_names() if n[len(script.kind_of(n)) + 1 :] in stories()]
+    evaluated = script.evaluate(names)[lang]
+    for kind in script.KINDS:
+        results = [r for r in evaluated if script.kind_of(r.name) == kind]
+        right, total = sum(r.right for r in results), sum(r.total for r in results)
+        assert total >= 50
+        assert right / total >= TARGET, f"{kind}_<story>.{lang}: {right}/{total}"
+
+
+def test_eval_script_finds_every_set() -> None:
+    script = _eval_script()
+    names = script.set_names()
+    assert names[:2] == ["free_text_choices", "rehearsal"]
+    story_ids = set(stories())
+    covered = {
+        i["story"]
+        for n in names
+        if n.startswith("free_text_choices")
+        for i in script._items(n, "en")
+    }
+    assert covered == story_ids
+    for story_id in story_ids - {"follower_bribe", "skin_gift", "genuine_friend"}:
+        assert f"free_text_choices_{story_id}" in names and f"rehearsal_{story_id}" in names
+    assert script.main(["--only", "free_text_choices_meet_up", "--min", "0.5"]) == 0
+    assert script.main(["--only", "free_text_choices_meet_up", "--min", "1.01"]) == 1
+
+
+SAFE_REPLIES = {"refuse", "set_boundary", "tell_adult", "block_report", "ignore"}
+
+
+@pytest.mark.parametrize("use_model", [True, False])
+def test_safe_answers_are_never_judged_risky(use_model: bool) -> None:
+    """Over every labelled set: an answer labelled safe never lands on a risky
+    choice, and a safe practice reply is never called risky."""
+    script = _eval_script()
+    found = stories()
+    harmful = []
+    for name in script.set_names():
+        for lang in ("en", "fr"):
+            if not (script.EVAL_DIR / f"{name}.{lang}.yml").exists():
+                continue
+            for item in script._items(name, lang):
+                expected = script._expected(item["expected"])
+                text = str(item["text"])
+                if script.kind_of(name) == "rehearsal":
+                    if expected and expected <= SAFE_REPLIES:
+                        reading = understand.read_rehearsal(text, use_model=use_model)
+                        if reading.category == "risky":
+                            harmful.append((name, lang, text))
+                    continue
+                story = found[item["story"]]
+                step = story.steps[item["step"]]
+                if not expected or None in expected:
+                    continue
+                if all(step.choice(e).safe for e in expected):  # type: ignore[union-attr]
+                    match = understand.choice_for(
+                        step, text, script.labels_for(story, step), use_model=use_model
+                    )
+                    chosen = step.choice(match.choice_id)
+                    if chosen is not None and not chosen.safe:
+                        harmful.append((name, lang, text))
+    assert harmful == []
+
+
+# --- what the story writers found (docs/stories.md, "Engine quirks") -----------
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("no I don't tell my address", "set_boundary"),  # a limit, never keeping a secret
+        ("quit asking me for secrets", "set_boundary"),
+        ("arrete de me demander des secrets", "set_boundary"),
+        ("je raconte tout a mon pere", "tell_adult"),  # not sharing information
+        ("ok i'll tell my dad", "tell_adult"),  # a vague "ok" is not a clear yes
+        ("you're right, leave me alone", "set_boundary"),
+        ("i won't tell", "risky"),
+        ("je dirai rien", "risky"),
+        ("je me tais", "risky"),
+        ("i promise", "risky"),
+        ("i promise i'll tell my mum", "tell_adult"),
+        ("you're right only you understand me", "risky"),
+        ("ta raison y a que toi", "risky"),
+        ("ok i will pay", "risky"),
+        ("je te paie demain", "risky"),
+        ("je te le renvoie", "risky"),
+        ("not paying", "refuse"),
+        ("je payerai jamais", "refuse"),
+        ("jveu pas", "refuse"),
+        ("jtenvoie rien", "refuse"),
+    ],
+)
+def test_writers_phrasings_in_rehearsal(text: str, category: str) -> None:
+    assert understand.read_rehearsal(text, use_model=False).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "strategy"),
+    [
+        ("she says nothing to her parents", "keep_secret"),
+        ("il le cache a ses parents", "keep_secret"),
+        ("elle dit tout a sa mere", "tell_adult"),
+        ("he stopped replying", "ignore"),
+        ("she keeps chatting", "go_along"),
+        ("il veut pas", "refuse"),
+        ("il ira pas", "refuse"),
+        ("he gives his real name", "share_info"),
+        ("elle va pas le dire a sa maman", "keep_secret"),  # not a refusal
+        ("she doesn't want to tell her mum", "keep_secret"),
+    ],
+)
+def test_writers_phrasings_strategy(text: str, strategy: str) -> None:
+    analysis = understand.analyse(text, use_model=False)
+    ranked = understand.load_lexicon().rank(analysis.scores)
+    assert ranked and ranked[0] == strategy, analysis.scores
+
+
+@pytest.mark.parametrize(("text", "score"), [("parents", 0.5), ("no", 0.5), ("secret", 0.5)])
+def test_a_word_in_both_language_lists_counts_once(text: str, score: float) -> None:
+    assert sum(understand.analyse(text, use_model=False).scores.values()) == score
+
+
+ADULT_MENTIONS = [
+    "talk to her mum",
+    "he tells his dad",
+    "ok she tells her mum",
+    "yes and she asks a grown up",
+    "she talks to her friend",
+    "elle en parle a sa mere",
+    "ok il le dit a son pere",
+    "oui et elle demande a un adulte",
+]
+
+
+@pytest.mark.parametrize("text", ADULT_MENTIONS)
+def test_telling_someone_never_lands_on_a_risky_choice(text: str) -> None:
+    for story in stories().values():
+        for step in story.steps.values():
+            for use_model in (True, False):
+                match = understand.choice_for(step, text, use_model=use_model)
+                chosen = step.choice(match.choice_id)
+                assert chosen is None or chosen.safe, (story.id, step.id, match)
+
+
+def test_chat_fallback_does_not_take_an_adult_mention_to_a_risky_choice() -> None:
+    story = get_story("flattery_isolation")
+    assert story is not None
+    step = story.steps["compliments"]  # set_boundary, ignore, go_along: no grown-up choice
+    assert understand.choice_for(step, "talk to her mum").choice_id is None
+    assert understand.choice_for(step, "she chats with nova every night").choice_id == (
+        "chat_every_night"
+    )
 
 
 def test_labelled_sets_cover_sms_speak() -> None:

@@ -262,7 +262,13 @@ def test_bad_strategies_file(tmp_path: Path) -> None:
 
 def test_project_stories_are_valid() -> None:
     found = load_stories()
+    files = {p.stem for p in model.ROLEPLAY_DIR.glob("*.yml")} - {"strategies"}
+    assert set(found) == files
     assert set(found) >= {"follower_bribe", "skin_gift", "genuine_friend"}
+    locales = ROOT / "locales" / "stories"
+    for story_id in found:
+        for lang in ("en", "fr"):
+            assert (locales / f"{story_id}.{lang}.yml").is_file(), (story_id, lang)
 
 
 def test_validate_command_ok() -> None:
@@ -274,7 +280,7 @@ def test_validate_command_ok() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("ok: ")
+    assert done.stdout.startswith(f"ok: {len(load_stories())} stories, ")
 
 
 def test_validate_command_reports_problems(

@@ -1,0 +1,373 @@
+"""The safeguarding safety net (bot/safeguarding/screen.py, data/safeguarding/).
+
+The sentences here are the tests' own: the evaluation sets under
+data/eval/safeguarding/ are only read by the target test at the end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import yaml
+
+from bot.safeguarding import screen as sg
+from bot.safeguarding.screen import CATEGORIES, NOTHING, PatternError, Screening, screen
+
+ROOT = Path(__file__).resolve().parents[2]
+EVAL_DIR = ROOT / "data" / "eval" / "safeguarding"
+DEV_FILE = ROOT / "tests" / "data" / "safeguarding_dev.yml"
+
+
+# ------------------------------------------------------------------ the data
+
+
+def test_patterns_load_and_every_regex_compiles() -> None:
+    net = sg.load_net()
+    rules = list(net.all_rules())
+    assert len(rules) > 100
+    for rule in rules:
+        assert rule.match.pattern
+        for unless in rule.unless:
+            assert unless.pattern
+    assert [c.name for c in net.categories] == list(CATEGORIES)
+
+
+def test_every_category_has_rules_and_examples_in_both_languages() -> None:
+    raw = yaml.safe_load(sg.PATTERNS_FILE.read_text(encoding="utf-8"))
+    assert set(raw["categories"]) == set(CATEGORIES)
+    for name, spec in raw["categories"].items():
+        for lang in ("en", "fr"):
+            assert spec[lang], f"{name}: no {lang} rules"
+            assert len(spec["examples"][lang]) >= 2, f"{name}: needs {lang} examples"
+
+
+@pytest.mark.parametrize(
+    ("category", "lang", "text"),
+    [
+        (cat, lang, text)
+        for cat, langs in sg.examples().items()
+        for lang, texts in langs.items()
+        for text in texts
+    ],
+)
+def test_reviewer_examples_flag_their_category(category: str, lang: str, text: str) -> None:
+    result = screen(text)
+    assert result.flagged
+    assert category in result.categories
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [
+        "version: 1\n",
+        "vocabulary: {}\nignore: {en: ['a'], fr: ['b']}\ncategories: {bribe: {}}\n",
+    ],
+)
+def test_malformed_patterns_are_refused(tmp_path: Path, problem: str) -> None:
+    path = tmp_path / "patterns.yml"
+    path.write_text(problem, encoding="utf-8")
+    with pytest.raises(PatternError):
+        sg.load_net(path)
+
+
+def _patterns_with(tmp_path: Path, old: str, new: str) -> Path:
+    text = sg.PATTERNS_FILE.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "patterns.yml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_a_regex_that_does_not_compile_is_refused(tmp_path: Path) -> None:
+    path = _patterns_with(tmp_path, "      - '\\bunaliv\\w*\\b'", "      - '\\bunaliv(\\w*\\b'")
+    with pytest.raises(PatternError, match="does not compile"):
+        sg.load_net(path)
+
+
+def test_an_unknown_placeholder_is_refused(tmp_path: Path) -> None:
+    path = _patterns_with(tmp_path, "      - '\\bunaliv\\w*\\b'", "      - '<no_such_words>'")
+    with pytest.raises(PatternError, match="unknown <no_such_words>"):
+        sg.load_net(path)
+
+
+# ------------------------------------------------------------- per category
+
+FLAGS: list[tuple[str, str, str]] = [
+    # (category, language, text)
+    ("bribe", "en", "some guy in my game is offering me free vbucks to chat with him"),
+    ("bribe", "fr", "un mec du jeu me propose des vbucks gratuits pour que je parle avec lui"),
+    ("pressure", "en", "this man online wont leave me alone"),
+    ("pressure", "fr", "un homme en ligne me harcele tous les jours"),
+    ("photo_request", "en", "a boy from tiktok keeps asking me for pix"),
+    ("photo_request", "fr", "un garcon de tiktok me demande tout le temps des fotos"),
+    ("secrecy", "en", "he made me promise to keep our chats secret"),
+    ("secrecy", "fr", "il m'a dit de rien dire a mes parents sur nos discussions"),
+    ("app_switch", "en", "he keeps begging me to add him on snapchat"),
+    ("app_switch", "fr", "il arrete pas de me demander de l'ajouter sur snapchat"),
+    ("threat", "en", "hes threatening me and says ill regret it"),
+    ("threat", "fr", "il me menace et il dit que je vais le regretter"),
+    ("sextortion", "en", "he wants money or hell share my video with everyone"),
+    ("sextortion", "fr", "il veut de l'argent sinon il partage ma video a tout le monde"),
+    ("meeting", "en", "a man from fortnite wants to meet me next week"),
+    ("meeting", "fr", "un monsieur de fortnite veut me rencontrer la semaine prochaine"),
+    ("abuse", "en", "a grown up touched me and told me it was normal"),
+    ("abuse", "fr", "un adulte m'a touchée et m'a dit que c'etait normal"),
+    ("self_harm", "en", "i just want to kill myself"),
+    ("self_harm", "fr", "je veux juste mourir"),
+    ("personal_info", "en", "a stranger asked me what my address is"),
+    ("personal_info", "fr", "un inconnu m'a demandé c'est quoi mon adresse"),
+    ("intruder", "en", "there's a stranger knocking at my front door"),
+    ("intruder", "fr", "y a un inconnu qui frappe a ma porte"),
+]
+
+
+@pytest.mark.parametrize(("category", "lang", "text"), FLAGS)
+def test_each_category_flags_in_both_languages(category: str, lang: str, text: str) -> None:
+    result = screen(text)
+    assert result.flagged, text
+    assert category in result.categories, (text, result)
+
+
+def test_the_flag_table_covers_every_category_in_both_languages() -> None:
+    covered = {(c, lang) for c, lang, _ in FLAGS}
+    assert covered == {(c, lang) for c in CATEGORIES for lang in ("en", "fr")}
+
+
+# ------------------------------------------------------------- near-misses
+
+NEAR_MISSES = [
+    # photos, followers, gifts
+    "my mum posted a photo of our dog on insta",
+    "j'ai eu 50 abonnés grâce à ma vidéo",
+    "my friend sent me a funny pic",
+    "ma soeur m'a envoyé une photo drole de son chat",
+    "grandad gave me ten pounds for my birthday",
+    "mamie m'a offert des robux pour mon anniversaire",
+    # meeting relatives, secrets
+    "je vais voir mon cousin demain",
+    "we're meeting my aunt at the station tomorrow",
+    "the teacher told us to keep the surprise party secret",
+    "on garde le secret pour la fête surprise de papa",
+    # idioms
+    "i want to die laughing lol",
+    "this game is killing me",
+    "mdr je suis mort",
+    "je suis morte de rire",
+    "my big sister is going to kill me when she sees her jumper",
+    # lesson questions and tricks the child repeats
+    "what is sextortion?",
+    "c'est quoi le chantage ?",
+    "what does app switching mean",
+    "never send pics to strangers",
+    "il faut jamais donner son adresse sur internet",
+    "groomers can pretend to be the same age as you",
+    # story choices
+    "I'd block him",
+    "je le dis à ma mère",
+    "jlui réponds pas",
+    "no i wont add him on snap",
+    "je lui envoie pas de photo",
+    # ordinary chat
+    "hello",
+    "bonjour lumi",
+    "can we do the quiz",
+    "j'ai un chat qui s'appelle pompom",
+]
+
+
+@pytest.mark.parametrize("text", NEAR_MISSES)
+def test_near_misses_do_not_flag(text: str) -> None:
+    assert screen(text) == NOTHING, text
+
+
+# ------------------------------------------------------------ level, personal
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to die",
+        "jveux mourir",
+        "je veux me faire du mal",
+        "someone is standing outside my front door",
+        "il y a quelqu'un devant chez moi",
+        "he said he's coming to pick me up tonight",
+        "il vient me chercher ce soir",
+        "i have until 8 to pay or he posts my pic",
+        "je dois payer avant ce soir sinon il publie ma photo",
+        "im meeting a guy from insta after school today",
+        "je rencontre un mec d'insta aujourd'hui apres l'ecole",
+        "he said he will hurt me if i tell",
+    ],
+)
+def test_immediate_risk_is_danger(text: str) -> None:
+    assert screen(text).level == "danger", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a man on snap keeps asking me for pics",
+        "il me demande des photos",
+        "he wants to meet me one day",
+        "someone keeps telling me to keep our chat secret",
+        "il menace de publier ma photo",
+    ],
+)
+def test_other_disclosures_are_concern(text: str) -> None:
+    assert screen(text).level == "concern", text
+
+
+@pytest.mark.parametrize(
+    ("text", "personal"),
+    [
+        ("a man on snap keeps asking me for pics", True),
+        ("someone is asking ME for photos", True),
+        ("il me demande des photos", True),
+        ("jai peur il dit quil va montrer ma photo", True),
+        ("my friend is being asked for nudes", True),
+        ("ma copine se fait demander des photos par un inconnu", True),
+        ("he wants a photo", False),
+        ("she says keep it secret", False),
+        ("il veut une photo", False),
+        ("elle lui demande son adresse", False),
+        ("in the story he asks for her address", False),
+        ("he keeps saying send me a pic", False),
+        ("I want to die", True),
+        ("jveux mourir", True),
+        ("je veux me faire du mal", True),
+    ],
+)
+def test_personal_flag(text: str, personal: bool) -> None:
+    result = screen(text)
+    assert result.flagged, text
+    assert result.personal is personal, (text, result)
+    if text in ("he wants a photo", "she says keep it secret", "il veut une photo"):
+        assert result.level == "concern"
+
+
+# --------------------------------------------------------------- normal form
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "il m'a demandé des photos",
+        "il ma demander des fotos",
+        "IL M'A DEMANDÉ DES PHOTOS",
+        "il m\u2019a demandé des photos",
+        "il m'a demandé des ph\u200botos",
+        "il m'a demandé des phoooootos",
+        "il\u00a0m'a  demandé   des photos",
+    ],
+)
+def test_spelling_accents_repeats_and_invisible_characters(text: str) -> None:
+    result = screen(text)
+    assert result.flagged, text
+    assert "photo_request" in result.categories
+    assert result.personal
+
+
+def test_hyphens_and_apostrophes_are_read_alike() -> None:
+    assert sg.prepare("Envoie-moi") == sg.prepare("envoie moi")
+    assert sg.prepare("j'ai") == sg.prepare("jai")
+    assert sg.prepare("he\u2019ll") == "hell"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\u200b", "/start", "👍", "!!!"])
+def test_empty_and_payload_like_input(text: str) -> None:
+    assert screen(text) == NOTHING
+
+
+def test_screening_interface() -> None:
+    result = screen("a man keeps asking me for nudes")
+    assert isinstance(result, Screening)
+    assert result.flagged
+    assert result.level in ("concern", "danger")
+    assert isinstance(result.categories, tuple)
+    assert set(result.categories) <= set(CATEGORIES)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.level = None  # type: ignore[misc]
+    assert not NOTHING.flagged
+
+
+def test_a_disclosure_at_the_end_of_a_very_long_message_is_found() -> None:
+    text = "bla bla " * 2000 + "he wants me to send nudes"
+    assert len(text) > sg.MAX_CHARS
+    result = screen(text)
+    assert result.flagged
+    assert "photo_request" in result.categories
+
+
+# ---------------------------------------------------------- implementation
+
+
+def _all_texts() -> list[str]:
+    texts: list[str] = []
+    for lang in ("en", "fr"):
+        raw = yaml.safe_load((EVAL_DIR / f"{lang}.yml").read_text(encoding="utf-8"))
+        texts += [i["text"] for i in raw["items"]]
+    dev = yaml.safe_load(DEV_FILE.read_text(encoding="utf-8"))
+    for items in dev.values():
+        texts += [i["text"] for i in items]
+    return texts + [t for _, _, t in FLAGS] + NEAR_MISSES
+
+
+def test_gates_never_change_a_result() -> None:
+    gated = sg.load_net(gated=True)
+    ungated = sg.load_net(gated=False)
+    for text in _all_texts():
+        prepared = sg.prepare(text)
+        assert gated.screen(prepared) == ungated.screen(prepared), text
+
+
+def test_nothing_is_loaded_at_import_time() -> None:
+    code = (
+        "import bot.safeguarding.screen as s\n"
+        "assert s._NET is None\n"
+        "s.screen('hello')\n"
+        "assert s._NET is not None\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+# ------------------------------------------------------------ targets
+
+
+def _eval_script() -> ModuleType:
+    path = ROOT / "scripts" / "eval_safeguarding.py"
+    spec = importlib.util.spec_from_file_location("eval_safeguarding", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_evaluation_sets_are_big_enough(lang: str) -> None:
+    items = _eval_script().load_items(EVAL_DIR / f"{lang}.yml")
+    disclosures = [i for i in items if i.disclosure]
+    benign = [i for i in items if not i.disclosure]
+    assert len(disclosures) >= 100
+    assert len([i for i in disclosures if i.level == "danger"]) >= 25
+    assert len(benign) >= 180
+    assert len([i for i in benign if i.tag == "near_miss"]) >= 60
+    assert len([i for i in benign if i.ambiguous]) >= 20
+    assert {i.category for i in disclosures} == set(CATEGORIES)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_targets_on_the_evaluation_sets(lang: str) -> None:
+    script = _eval_script()
+    report = script.evaluate(lang, script.load_items(EVAL_DIR / f"{lang}.yml"))
+    assert report.recall >= 0.99, [(w, i.text) for w, i, _ in report.errors if w == "missed"]
+    assert report.false_alarm_rate <= 0.05, [
+        (w, i.text) for w, i, _ in report.errors if w == "false alarm"
+    ]
