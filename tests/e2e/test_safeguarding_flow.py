@@ -66,17 +66,37 @@ def test_pick_a_trusted_adult_and_rehearse(chat):
     assert texts(reply)[0] == "That's a great way to say it. Clear and brave."
 
 
-def test_nothing_typed_is_kept_in_the_conversation_or_the_logs(stack):
+def play_to_the_end(chat, story_id, metadata):
+    reply = chat.send(f'/start_story{{"story_id":"{story_id}"}}', metadata)
+    for _ in range(20):
+        if payloads(reply, "story_end"):
+            return reply
+        choice = next(b for b in buttons(reply) if b["payload"].startswith("/story_choice"))
+        reply = chat.send(choice["payload"], metadata)
+    raise AssertionError("the story did not end")
+
+
+def test_nothing_typed_is_kept_in_the_conversation_the_database_or_the_logs(stack):
+    import sqlite3
+
     chat = Chat(stack.rasa_url)
+    meta = {"learner_id": "privacyTest12345"}
     typed = [
         "hello lumi my secret word is zebracorn",
         "a man on snap keeps asking me for pics of zebracorn",
         "jai peur il menace zebracorn",
     ]
     for text in typed:
-        chat.send(text)
-    chat.send("/check_message")
-    chat.send("zebracorn says send me a pic and keep it secret")
+        chat.send(text, meta)
+    chat.send("/check_message", meta)
+    chat.send("zebracorn says send me a pic and keep it secret", meta)
+    chat.send('/start_story{"story_id":"skin_gift"}', meta)
+    chat.send("i would tell zebracorn's mum", meta)
+    play_to_the_end(chat, "genuine_friend", meta)
+    # progress was kept, under the pseudonymous id only
+    with sqlite3.connect(stack.workdir / "lumi.db") as db:
+        rows = db.execute("select count(*) from story_progress").fetchone()[0]
+    assert rows >= 1
     tracker = requests.get(
         f"{stack.rasa_url}/conversations/{chat.sender}/tracker",
         params={"token": stack.settings.rasa_token},
