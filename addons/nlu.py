@@ -30,16 +30,11 @@ logger = logging.getLogger(__name__)
 FULL_TEXT = "lumi_full_text"
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
-class LongTextGuard(GraphComponent):
-    """Cuts the text the classifiers see to ``max_chars`` (the full text is kept)."""
-
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        return {"max_chars": 1000}
+class _Untrained(GraphComponent):
+    """A component with a config and nothing to train."""
 
     def __init__(self, config: dict[str, Any]) -> None:
-        self.max_chars = int(config.get("max_chars", 1000))
+        self.config = config
 
     @classmethod
     def create(
@@ -48,11 +43,24 @@ class LongTextGuard(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> LongTextGuard:
+    ) -> GraphComponent:
         return cls(config)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
+class LongTextGuard(_Untrained):
+    """Cuts the text the classifiers see to ``max_chars`` (the full text is kept)."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"max_chars": 1000}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        self.max_chars = int(config.get("max_chars", 1000))
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -64,7 +72,7 @@ class LongTextGuard(GraphComponent):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class ChildTextAnnotator(GraphComponent):
+class ChildTextAnnotator(_Untrained):
     """Language, country, language requests, safe words and the safety net."""
 
     @staticmethod
@@ -74,25 +82,13 @@ class ChildTextAnnotator(GraphComponent):
         return {"disclosure_min_confidence": 0.3}
 
     def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
         self.min_confidence = float(config.get("disclosure_min_confidence", 0.3))
         language.warm_up()
         helplines.directory()
         from bot.safeguarding import screen
 
         screen.warm_up()
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ChildTextAnnotator:
-        return cls(config)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

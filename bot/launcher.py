@@ -146,6 +146,20 @@ def commands(settings: Settings, endpoints: Path) -> dict[str, str]:
     return procs
 
 
+def process_env(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment every process is started with (ports, token, no telemetry)."""
+    env = dict(os.environ if base is None else base)
+    env.update(
+        RASA_TELEMETRY_ENABLED="false",
+        RASA_PORT=str(settings.rasa_port),
+        ACTION_PORT=str(settings.action_port),
+        WEB_PORT=str(settings.web_port),
+        RASA_TOKEN=settings.rasa_token,
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-web", action="store_true", help="start Rasa and actions only")
@@ -171,15 +185,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from honcho.manager import Manager
 
-    env = dict(os.environ)
-    env.update(
-        RASA_TELEMETRY_ENABLED="false",
-        RASA_PORT=str(settings.rasa_port),
-        ACTION_PORT=str(settings.action_port),
-        WEB_PORT=str(settings.web_port),
-        RASA_TOKEN=settings.rasa_token,
-        PYTHONUNBUFFERED="1",
-    )
+    env = process_env(settings)
     manager = Manager()
     for name, command in commands(settings, endpoints).items():
         manager.add_process(name, command, env=env, cwd=str(ROOT))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from bot.launcher import Settings, commands, endpoints_yaml
+from bot.launcher import Settings, commands, endpoints_yaml, process_env
 from bot.paths import MODELS_DIR, ROOT
 
 MODEL = MODELS_DIR / "lumi.tar.gz"
@@ -65,17 +65,8 @@ class Stack:
             model=MODEL,
             with_web=with_web,
         )
-        env = dict(os.environ)
-        env.update(
-            RASA_TELEMETRY_ENABLED="false",
-            RASA_PORT=str(settings.rasa_port),
-            ACTION_PORT=str(settings.action_port),
-            WEB_PORT=str(settings.web_port),
-            RASA_TOKEN=settings.rasa_token,
-            LUMI_VAR_DIR=str(workdir),
-            PYTHONUNBUFFERED="1",
-        )
-        env.update(extra_env or {})
+        env = process_env(settings)
+        env.update(LUMI_VAR_DIR=str(workdir), **(extra_env or {}))
         return cls(workdir=workdir, env=env, settings=settings)
 
     @property
@@ -140,6 +131,25 @@ class Stack:
 
     def wait_web(self) -> None:
         wait_until(lambda: requests.get(self.web_url + "/healthz", timeout=2).ok, 60, "web app")
+
+    def boot(self, *names: str) -> Stack:
+        """Start these processes (default: actions and rasa) and wait until ready.
+
+        On a timeout every process is stopped and the logs are printed.
+        """
+        names = names or ("actions", "rasa")
+        for name in names:
+            self.start(name)
+        waits = {"actions": self.wait_actions, "rasa": self.wait_rasa, "web": self.wait_web}
+        try:
+            for name in names:
+                waits[name]()
+        except TimeoutError:
+            for name in names:
+                print(f"--- {name} log ---\n{self.log_tail(name)}")
+            self.stop_all()
+            raise
+        return self
 
     def log_tail(self, name: str, lines: int = 40) -> str:
         path = self.logs.get(name)

@@ -11,16 +11,7 @@ from tests.servers import Stack, require_model
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     require_model()
-    stack = Stack.create(tmp_path_factory.mktemp("stack"))
-    stack.start("actions")
-    stack.start("rasa")
-    try:
-        stack.wait_actions()
-        stack.wait_rasa()
-    except TimeoutError:
-        print(stack.log_tail("rasa"), stack.log_tail("actions"))
-        stack.stop_all()
-        raise
+    stack = Stack.create(tmp_path_factory.mktemp("stack")).boot()
     yield stack
     stack.stop_all()
 

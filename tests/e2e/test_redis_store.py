@@ -20,15 +20,7 @@ def redis_stack(tmp_path_factory):
         pytest.skip("no Redis for tests (run scripts/services.sh start)")
     require_model()
     stack = Stack.create(tmp_path_factory.mktemp("redis-stack"), extra_env={"REDIS_URL": url})
-    stack.start("actions")
-    stack.start("rasa")
-    try:
-        stack.wait_actions()
-        stack.wait_rasa()
-    except TimeoutError:
-        print(stack.log_tail("rasa"))
-        stack.stop_all()
-        raise
+    stack.boot()
     yield stack, redis.Redis.from_url(url)
     stack.stop_all()
 
