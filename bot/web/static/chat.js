@@ -1,0 +1,705 @@
+/* Lumi's chat page. Plain JavaScript, no framework, no build step.
+   Every message is rendered as TEXT (textContent), never as HTML.
+   The page talks only to its own server: POST /api/message (proxied to Rasa),
+   GET /api/strings (words in the page language), GET /api/progress (badges). */
+(function () {
+  "use strict";
+
+  var LEARNER_KEY = "lumi.learner";
+  var PREFS_KEY = "lumi.prefs";
+  var LOG_KEY = "lumi.log"; // sessionStorage: gone when the tab closes
+  var MAX_SAVED = 300;
+  var ID_RE = /^[A-Za-z0-9_-]{8,64}$/;
+  var LANGS = ["en", "fr"];
+  var VOICE_LANG = { en: "en-GB", fr: "fr-FR" };
+
+  var root = document.documentElement;
+  var app = document.getElementById("chat-app");
+  if (!app) return;
+  var log = document.getElementById("log");
+  var choices = document.getElementById("choices");
+  var form = document.getElementById("composer");
+  var input = document.getElementById("message");
+  var sendButton = document.getElementById("send");
+  var thinking = document.getElementById("thinking");
+  var countrySelect = document.getElementById("country");
+  var ttsToggle = document.getElementById("tts-toggle");
+  var fontToggle = document.getElementById("font-toggle");
+  var bigToggle = document.getElementById("big-toggle");
+  var shelfSummary = document.getElementById("shelf-summary");
+  var otherCountry = app.getAttribute("data-other-country") || "other";
+
+  var lang = LANGS.indexOf(app.getAttribute("data-lang")) >= 0 ? app.getAttribute("data-lang") : "en";
+  var botLang = lang;
+  var strings = null;
+  var prefs = readPrefs();
+  var learner = learnerId();
+  var coplay = app.getAttribute("data-coplay") === "1";
+  var sendLanguage = true; // the first message of a page load carries the page language
+  var sendCoplay = coplay;
+  var transcript = [];
+  var queue = Promise.resolve();
+  var pending = 0;
+  var shelf = { badges: {}, stories: {} };
+  var shelfCount = 0;
+  var shelfLoaded = false; // after the first load, a bigger shelf is news
+  var shelfFresh = false;
+
+  /* ---------------------------------------------------------------- storage */
+
+  function store(kind) {
+    try {
+      return kind === "session" ? window.sessionStorage : window.localStorage;
+    } catch (e) {
+      return null;
+    }
+  }
+  function getItem(kind, key) {
+    var s = store(kind);
+    try { return s ? s.getItem(key) : null; } catch (e) { return null; }
+  }
+  function setItem(kind, key, value) {
+    var s = store(kind);
+    try { if (s) s.setItem(key, value); } catch (e) { /* full or blocked */ }
+  }
+  function readPrefs() {
+    try {
+      var p = JSON.parse(getItem("local", PREFS_KEY) || "{}");
+      return p && typeof p === "object" ? p : {};
+    } catch (e) {
+      return {};
+    }
+  }
+  function savePrefs() { setItem("local", PREFS_KEY, JSON.stringify(prefs)); }
+
+  function newId() {
+    var bytes = new Uint8Array(24);
+    window.crypto.getRandomValues(bytes);
+    var text = "";
+    for (var i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);
+    return window.btoa(text).replace(/\+/g, "A").replace(/\//g, "_").replace(/=+$/, "");
+  }
+  function learnerId() {
+    var id = getItem("local", LEARNER_KEY);
+    if (!id || !ID_RE.test(id)) {
+      id = newId();
+      setItem("local", LEARNER_KEY, id);
+    }
+    return id;
+  }
+
+  function saveTranscript() {
+    if (window.lumiExited) return;
+    setItem("session", LOG_KEY, JSON.stringify(transcript.slice(-MAX_SAVED)));
+  }
+  function loadTranscript() {
+    try {
+      var saved = JSON.parse(getItem("session", LOG_KEY) || "[]");
+      return Array.isArray(saved) ? saved : [];
+    } catch (e) {
+      return [];
+    }
+  }
+
+  /* ---------------------------------------------------------------- words */
+
+  function fmt(template, params) {
+    return String(template || "").replace(/%\{(\w+)\}/g, function (all, name) {
+      return params && Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : all;
+    });
+  }
+  function tr(key, params) {
+    var value = strings && strings.t ? strings.t[key] : null;
+    return fmt(value || "", params);
+  }
+  function loadStrings(code) {
+    var url = "/api/strings?lang=" + encodeURIComponent(code);
+    if (prefs.country) url += "&country=" + encodeURIComponent(prefs.country);
+    return fetch(url, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .catch(function () { return null; })
+      .then(function (data) {
+        if (data && data.t) strings = data;
+        return strings;
+      });
+  }
+
+  /* Re-label the page in the current language (elements with data-t*). */
+  function relabel() {
+    if (!strings) return;
+    root.lang = lang;
+    app.setAttribute("data-lang", lang);
+    document.title = tr("chat.title");
+    Array.prototype.forEach.call(document.querySelectorAll("[data-t]"), function (node) {
+      var value = tr(node.getAttribute("data-t"));
+      if (value) node.textContent = value;
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-t-label]"), function (node) {
+      var value = tr(node.getAttribute("data-t-label"));
+      if (value) node.setAttribute("aria-label", value);
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-t-alt]"), function (node) {
+      var value = tr(node.getAttribute("data-t-alt"));
+      if (value) node.setAttribute("alt", value);
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("option[data-country]"), function (option) {
+      var name = strings.countries && strings.countries[option.value];
+      if (name) option.textContent = name;
+    });
+    var other = lang === "en" ? "fr" : "en";
+    var switcher = document.querySelector(".lang-switch");
+    if (switcher) {
+      switcher.textContent = tr("common.switch_to");
+      switcher.setAttribute("lang", other);
+      switcher.setAttribute("hreflang", other);
+      switcher.setAttribute("aria-label", tr("common.switch_label"));
+      switcher.setAttribute("href", "/?lang=" + other);
+    }
+    var exit = document.getElementById("quick-exit");
+    if (exit) {
+      exit.setAttribute("aria-label", tr("common.quick_exit_label"));
+      exit.setAttribute("data-exit-url", "/weather?lang=" + lang);
+      exit.setAttribute("href", "/weather?lang=" + lang);
+      var label = exit.querySelector(".qe-text");
+      if (label) label.textContent = "✖ " + tr("common.quick_exit");
+      var keys = exit.querySelector(".qe-keys");
+      if (keys) keys.textContent = tr("common.quick_exit_keys");
+    }
+    var skip = document.querySelector(".skip-link");
+    if (skip) skip.textContent = tr("common.skip");
+    var nav = document.querySelector(".site-nav");
+    if (nav) {
+      nav.setAttribute("aria-label", tr("common.nav_label"));
+      var links = nav.querySelectorAll("a:not(.lang-switch)");
+      if (links[0]) { links[0].textContent = tr("common.nav_chat"); links[0].setAttribute("href", "/?lang=" + lang); }
+      if (links[1]) { links[1].textContent = tr("common.nav_parents"); updateParentsLink(links[1]); }
+    }
+    var footer = document.querySelector(".site-footer p");
+    if (footer) footer.textContent = tr("common.footer");
+    updatePrintLink();
+    renderShelf();
+  }
+
+  function updateParentsLink(node) {
+    var url = "/parents?lang=" + lang + (prefs.country ? "&country=" + encodeURIComponent(prefs.country) : "");
+    node.setAttribute("href", url);
+  }
+  function updatePrintLink() {
+    var link = document.getElementById("print-link");
+    if (!link) return;
+    var url = "/print?learner=" + encodeURIComponent(learner) + "&lang=" + lang;
+    if (prefs.country) url += "&country=" + encodeURIComponent(prefs.country);
+    link.setAttribute("href", url);
+  }
+
+  /* ---------------------------------------------------------------- rendering */
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
+  function scrollDown() { log.scrollTop = log.scrollHeight; }
+
+  function srLabel(text) { return el("span", "sr-only", text + " "); }
+
+  function addChildMessage(text) {
+    var item = el("div", "msg msg-child");
+    item.appendChild(srLabel(tr("chat.you")));
+    item.appendChild(el("p", "msg-text", text));
+    log.appendChild(item);
+    scrollDown();
+  }
+
+  function addBotMessage(message, msgLang, isError) {
+    var item = el("div", "msg msg-bot" + (isError ? " msg-error" : ""));
+    item.setAttribute("lang", msgLang);
+    var avatar = el("img", "msg-avatar");
+    avatar.setAttribute("src", "/static/lumi-owl.svg");
+    avatar.setAttribute("alt", "");
+    avatar.setAttribute("width", "36");
+    avatar.setAttribute("height", "36");
+    item.appendChild(avatar);
+    var bubble = el("div", "msg-body");
+    bubble.appendChild(srLabel(tr("chat.lumi")));
+    if (typeof message.text === "string" && message.text) {
+      bubble.appendChild(el("p", "msg-text", message.text));
+    }
+    if (message.custom && typeof message.custom === "object") {
+      var extra = renderCustom(message.custom);
+      if (extra) bubble.appendChild(extra);
+    }
+    if (bubble.childNodes.length <= 1) return null; // nothing to show
+    item.appendChild(bubble);
+    log.appendChild(item);
+    return item;
+  }
+
+  function safeUrl(url) {
+    return typeof url === "string" && /^https?:\/\//i.test(url) ? url : null;
+  }
+  function digits(number) { return String(number).replace(/[^0-9+]/g, ""); }
+
+  function contactLink(href, text) {
+    var li = el("li");
+    var a = el("a", "contact", text);
+    a.setAttribute("href", href);
+    if (/^https?:/i.test(href)) a.setAttribute("rel", "noopener noreferrer");
+    li.appendChild(a);
+    return li;
+  }
+
+  function renderHelplines(custom) {
+    var lines = Array.isArray(custom.helplines) ? custom.helplines : [];
+    if (!lines.length) return null;
+    var danger = custom.kind === "safeguard" && custom.level === "danger";
+    var box = el("div", "help-cards" + (danger ? " help-danger" : ""));
+    box.appendChild(el("p", "help-title", danger ? tr("js.danger_title") : tr("js.help_title")));
+    var list = el("ul", "cards");
+    lines.forEach(function (h) {
+      if (!h || typeof h !== "object") return;
+      var card = el("li", "card");
+      var name = el("p", "card-name");
+      name.appendChild(el("strong", null, h.name || ""));
+      card.appendChild(name);
+      if (h["for"]) card.appendChild(el("p", "card-for", h["for"]));
+      var contacts = el("ul", "card-contacts");
+      if (h.phone) contacts.appendChild(contactLink("tel:" + digits(h.phone), tr("js.call", { phone: h.phone })));
+      if (h.sms) contacts.appendChild(contactLink("sms:" + digits(h.sms), tr("js.text", { sms: h.sms })));
+      var url = safeUrl(h.url);
+      if (url) contacts.appendChild(contactLink(url, tr("js.website")));
+      if (contacts.childNodes.length) card.appendChild(contacts);
+      if (h.hours) card.appendChild(el("p", "card-hours", tr("js.hours", { hours: h.hours })));
+      list.appendChild(card);
+    });
+    box.appendChild(list);
+    return box;
+  }
+
+  function renderStoryEnd(custom) {
+    var score = Math.max(0, Math.min(100, Number(custom.score) || 0));
+    var stars = score >= 80 ? 3 : score >= 50 ? 2 : 1; // always at least one star
+    var title = strings && strings.stories ? strings.stories[custom.story_id] : null;
+    var box = el("div", "celebration");
+    box.appendChild(el("p", "celebration-title", title ? tr("js.story_named", { title: title }) : tr("js.story_done")));
+    var starLine = el("p", "stars", "★".repeat(stars) + "☆".repeat(3 - stars));
+    starLine.setAttribute("role", "img");
+    starLine.setAttribute("aria-label", tr("js.stars_label", { count: stars }));
+    box.appendChild(starLine);
+    box.appendChild(el("p", "celebration-score", tr("js.story_score", { score: score })));
+    return box;
+  }
+
+  function renderTactics(custom) {
+    var tactics = Array.isArray(custom.tactics) ? custom.tactics : [];
+    if (!tactics.length) return null;
+    var box = el("div", "tactics");
+    box.appendChild(el("p", "tactics-title", tr("js.tricks_found")));
+    var list = el("ul", "chips");
+    tactics.forEach(function (id) {
+      var name = strings && strings.tactics && strings.tactics[id];
+      list.appendChild(el("li", "chip", name || String(id)));
+    });
+    box.appendChild(list);
+    return box;
+  }
+
+  function renderCustom(custom) {
+    switch (custom.kind) {
+      case "helplines":
+      case "safeguard":
+        return renderHelplines(custom);
+      case "story_end":
+        return renderStoryEnd(custom);
+      case "tactic_check":
+        return renderTactics(custom);
+      default:
+        return null; // story_list: its buttons come with the reply
+    }
+  }
+
+  function showChoices(buttons, focusFirst) {
+    clear(choices);
+    buttons.forEach(function (b) {
+      if (!b || typeof b.title !== "string" || typeof b.payload !== "string") return;
+      var button = el("button", "choice", b.title);
+      button.type = "button";
+      button.addEventListener("click", function () { choose(b); });
+      choices.appendChild(button);
+    });
+    choices.classList.toggle("empty", !choices.childNodes.length);
+    if (focusFirst) {
+      if (choices.firstChild) choices.firstChild.focus();
+      else input.focus();
+    }
+  }
+
+  /* ---------------------------------------------------------------- read aloud */
+
+  function emojiPattern() {
+    try {
+      return new RegExp("\\p{Extended_Pictographic}", "gu");
+    } catch (e) {
+      return /[\u2600-\u27bf]|[\ud83c-\ud83e][\udc00-\udfff]/g;
+    }
+  }
+
+  function speak(text, msgLang) {
+    if (!prefs.tts || !("speechSynthesis" in window) || !text) return;
+    try {
+      var clean = text.replace(emojiPattern(), "").trim();
+      if (!clean) return;
+      var utterance = new window.SpeechSynthesisUtterance(clean);
+      utterance.lang = VOICE_LANG[msgLang] || msgLang;
+      var voices = window.speechSynthesis.getVoices() || [];
+      for (var i = 0; i < voices.length; i++) {
+        if (voices[i].lang && voices[i].lang.toLowerCase().indexOf(msgLang) === 0) {
+          utterance.voice = voices[i];
+          break;
+        }
+      }
+      window.speechSynthesis.speak(utterance);
+    } catch (e) { /* no voice: the text is on screen */ }
+  }
+
+  /* ---------------------------------------------------------------- shelf */
+
+  function renderShelf() {
+    var badgeList = document.getElementById("badge-list");
+    var storyList = document.getElementById("story-list");
+    if (!badgeList || !storyList) return;
+    clear(badgeList);
+    clear(storyList);
+    var badgeIds = Object.keys(shelf.badges);
+    var storyIds = Object.keys(shelf.stories);
+    badgeIds.forEach(function (id) {
+      var badge = shelf.badges[id];
+      var li = el("li", "badge");
+      li.appendChild(el("span", "badge-icon", "🏅")).setAttribute("aria-hidden", "true");
+      li.appendChild(document.createTextNode(" " + badge.name));
+      badgeList.appendChild(li);
+    });
+    storyIds.forEach(function (id) {
+      var story = shelf.stories[id];
+      var title = (strings && strings.stories && strings.stories[id]) || story.title || id;
+      var li = el("li", "story-done");
+      li.appendChild(el("span", "badge-icon", "⭐")).setAttribute("aria-hidden", "true");
+      li.appendChild(document.createTextNode(" " + title + " – " + tr("js.best_score", { score: story.best_score })));
+      storyList.appendChild(li);
+    });
+    document.getElementById("shelf-badges").hidden = !badgeIds.length;
+    document.getElementById("shelf-stories").hidden = !storyIds.length;
+    document.getElementById("shelf-empty").hidden = badgeIds.length + storyIds.length > 0;
+    var count = badgeIds.length + storyIds.length;
+    if (shelfLoaded && count > shelfCount) shelfFresh = true;
+    shelfCount = count;
+    if (!shelfSummary) return;
+    var label = count ? tr("chat.badges_count", { count: count }) : tr("chat.badges_title");
+    if (shelfFresh) label += " ✨ " + tr("js.new_badge");
+    shelfSummary.textContent = label;
+    shelfSummary.classList.toggle("fresh", shelfFresh);
+  }
+
+  function addStoryToShelf(id, score) {
+    if (typeof id !== "string") return;
+    var known = shelf.stories[id];
+    var best = Math.max(known ? known.best_score : 0, Number(score) || 0);
+    shelf.stories[id] = { best_score: best, title: known && known.title };
+    renderShelf();
+  }
+
+  function refreshProgress() {
+    var url = "/api/progress?learner=" + encodeURIComponent(learner) + "&lang=" + lang;
+    return fetch(url, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .catch(function () { return null; })
+      .then(function (data) {
+        if (!data || !data.available) return;
+        (data.badges || []).forEach(function (b) { shelf.badges[b.id] = { name: b.name }; });
+        (data.stories || []).forEach(function (s) {
+          var known = shelf.stories[s.id];
+          shelf.stories[s.id] = { best_score: Math.max(s.best_score, known ? known.best_score : 0), title: s.title };
+        });
+        renderShelf();
+      })
+      .then(function () { shelfLoaded = true; });
+  }
+
+  /* ---------------------------------------------------------------- conversation */
+
+  function replyLanguage(reply) {
+    for (var i = 0; i < reply.length; i++) {
+      var c = reply[i] && reply[i].custom;
+      if (c && LANGS.indexOf(c.lang) >= 0) return c.lang;
+    }
+    return botLang;
+  }
+
+  /* Show a new reply from its start when it is taller than the log, else the log's end. */
+  function showReply(first) {
+    if (!first) return scrollDown();
+    var top = first.offsetTop - 8;
+    if (log.scrollHeight - top > log.clientHeight) log.scrollTop = top;
+    else scrollDown();
+  }
+
+  function renderReply(reply, options) {
+    var firstNew = log.children.length;
+    var msgLang = replyLanguage(reply);
+    if (!options.error) botLang = msgLang;
+    var buttons = [];
+    var progressChanged = false;
+    reply.forEach(function (message) {
+      if (!message || typeof message !== "object") return;
+      addBotMessage(message, msgLang, options.error);
+      if (!options.replay) speak(message.text, msgLang);
+      if (Array.isArray(message.buttons)) buttons = buttons.concat(message.buttons);
+      var c = message.custom;
+      if (c && typeof c === "object") {
+        if ((c.kind === "helplines" || c.kind === "safeguard") && typeof c.country === "string") {
+          rememberCountry(c.country);
+        }
+        if (c.kind === "story_end") {
+          addStoryToShelf(c.story_id, c.score);
+          progressChanged = true;
+        }
+      }
+      if (typeof message.text === "string" && message.text.indexOf("🏅") >= 0) progressChanged = true;
+    });
+    if (!options.error || buttons.length) showChoices(buttons, options.focusChoices && !options.replay);
+    if (options.replay) scrollDown();
+    else showReply(log.children[firstNew]);
+    if (!options.replay) {
+      transcript.push({ who: "lumi", lang: msgLang, error: !!options.error, reply: reply, buttons: buttons });
+      saveTranscript();
+      if (progressChanged) refreshProgress();
+    }
+  }
+
+  function rememberCountry(code) {
+    if (!countrySelect.querySelector('option[value="' + code + '"]')) return;
+    if (prefs.country === code) return;
+    prefs.country = code;
+    savePrefs();
+    countrySelect.value = code;
+    countryChanged();
+  }
+
+  function countryChanged() {
+    updatePrintLink();
+    var parents = document.querySelectorAll(".site-nav a:not(.lang-switch)")[1];
+    if (parents) updateParentsLink(parents);
+    loadStrings(lang); // the helpline named in the "can't reach Lumi" message
+  }
+
+  function setBusy(on) {
+    pending += on ? 1 : -1;
+    var busy = pending > 0;
+    thinking.hidden = !busy;
+    app.classList.toggle("busy", busy);
+    Array.prototype.forEach.call(choices.querySelectorAll("button"), function (b) { b.disabled = busy; });
+  }
+
+  function post(message, extraMeta, options) {
+    var metadata = {};
+    if (sendLanguage) metadata.language = lang;
+    if (sendCoplay) metadata.coplay = true;
+    if (prefs.country && prefs.country !== otherCountry) metadata.country = prefs.country;
+    Object.keys(extraMeta || {}).forEach(function (k) { metadata[k] = extraMeta[k]; });
+    metadata.learner_id = learner;
+    setBusy(true);
+    return fetch("/api/message", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ sender: learner, message: message, metadata: metadata, lang: lang }),
+    })
+      .then(function (response) {
+        return response.json().catch(function () { return null; }).then(function (data) {
+          return { ok: response.ok, data: data };
+        });
+      })
+      .catch(function () { return { ok: false, data: null }; })
+      .then(function (result) {
+        setBusy(false);
+        if (window.lumiExited) return;
+        if (result.ok && Array.isArray(result.data)) {
+          sendLanguage = false;
+          sendCoplay = false;
+          renderReply(result.data, options);
+        } else if (result.data && Array.isArray(result.data.messages)) {
+          renderReply(result.data.messages, { error: true, focusChoices: options.focusChoices });
+        } else {
+          var helpline = (strings && strings.main_helpline) || "Child Helpline International (https://childhelplineinternational.org)";
+          renderReply([{ text: tr("js.offline", { helpline: helpline }) }], { error: true });
+        }
+      });
+  }
+
+  /* Send a message; ``shown`` is what appears as the child's message (or nothing). */
+  function send(message, shown, extraMeta, options) {
+    if (shown) {
+      addChildMessage(shown);
+      transcript.push({ who: "child", text: shown });
+      saveTranscript();
+    }
+    queue = queue.then(function () { return post(message, extraMeta, options || {}); });
+    return queue;
+  }
+
+  var SET_LANGUAGE = /^\/set_language\{"language":"(en|fr)"\}$/;
+  var SET_COUNTRY = /^\/set_country\{"country":"([A-Z]{2})"\}$/;
+
+  function choose(button) {
+    if (pending > 0) return;
+    var wantsLanguage = SET_LANGUAGE.exec(button.payload);
+    if (wantsLanguage) {
+      switchLanguage(null, wantsLanguage[1], button.title, { focusChoices: true });
+      return;
+    }
+    var wantsCountry = SET_COUNTRY.exec(button.payload);
+    if (wantsCountry) rememberCountry(wantsCountry[1]);
+    send(button.payload, button.title, null, { focusChoices: true });
+  }
+
+  /* The page and Lumi change language together (the page's words come from /api/strings). */
+  function switchLanguage(event, wanted, shown, options) {
+    if (event) event.preventDefault();
+    var target = wanted || (lang === "en" ? "fr" : "en");
+    var label = shown || tr("common.switch_to");
+    loadStrings(target).then(function (loaded) {
+      if (!loaded || loaded.lang !== target) return;
+      lang = target;
+      botLang = target;
+      relabel();
+      try {
+        var url = new URL(window.location.href);
+        url.searchParams.set("lang", target);
+        window.history.replaceState(null, "", url.pathname + url.search);
+      } catch (e) { /* old browser: the URL keeps its language */ }
+      send('/set_language{"language":"' + target + '"}', label, { language: target }, options || {});
+    });
+  }
+
+  function chooseCountry() {
+    var code = countrySelect.value;
+    if (!code) return;
+    var label = countrySelect.options[countrySelect.selectedIndex].textContent;
+    if (code === otherCountry) {
+      prefs.country = "";
+      savePrefs();
+      countryChanged();
+      send('/set_country{"country":"' + otherCountry + '"}', "🌍 " + label, {}, {});
+      return;
+    }
+    prefs.country = code;
+    savePrefs();
+    countryChanged();
+    send('/set_country{"country":"' + code + '"}', "🌍 " + label, { country: code }, {});
+  }
+
+  /* ---------------------------------------------------------------- toggles */
+
+  function setToggle(button, on) { button.setAttribute("aria-pressed", on ? "true" : "false"); }
+
+  function initToggles() {
+    setToggle(ttsToggle, !!prefs.tts);
+    setToggle(fontToggle, !!prefs.font);
+    setToggle(bigToggle, !!prefs.big);
+    if (!("speechSynthesis" in window)) ttsToggle.hidden = true;
+    ttsToggle.addEventListener("click", function () {
+      prefs.tts = !prefs.tts;
+      setToggle(ttsToggle, prefs.tts);
+      if (!prefs.tts) {
+        try { window.speechSynthesis.cancel(); } catch (e) { /* nothing */ }
+      }
+      savePrefs();
+    });
+    fontToggle.addEventListener("click", function () {
+      prefs.font = !prefs.font;
+      setToggle(fontToggle, prefs.font);
+      root.classList.toggle("easy-font", prefs.font);
+      savePrefs();
+    });
+    bigToggle.addEventListener("click", function () {
+      prefs.big = !prefs.big;
+      setToggle(bigToggle, prefs.big);
+      root.classList.toggle("big-text", prefs.big);
+      savePrefs();
+    });
+  }
+
+  /* ---------------------------------------------------------------- start */
+
+  function replay(saved) {
+    saved.forEach(function (entry) {
+      if (!entry || typeof entry !== "object") return;
+      if (entry.who === "child" && typeof entry.text === "string") {
+        addChildMessage(entry.text);
+        transcript.push(entry);
+      } else if (entry.who === "lumi" && Array.isArray(entry.reply)) {
+        renderReply(entry.reply, { replay: true, error: entry.error });
+        if (LANGS.indexOf(entry.lang) >= 0) botLang = entry.lang;
+        transcript.push(entry);
+      }
+    });
+  }
+
+  function start() {
+    initToggles();
+    if (prefs.country && countrySelect.querySelector('option[value="' + prefs.country + '"]')) {
+      countrySelect.value = prefs.country;
+    }
+    relabel();
+    var saved = loadTranscript();
+    if (saved.length) {
+      replay(saved);
+    } else {
+      send("/start", null, {}, {});
+      if (coplay) send('/coplay{"on":true}', null, { coplay: true }, {});
+    }
+    refreshProgress();
+    var shelfBox = document.getElementById("shelf");
+    if (shelfBox) {
+      shelfBox.addEventListener("toggle", function () {
+        if (shelfBox.open && shelfFresh) {
+          shelfFresh = false;
+          renderShelf();
+        }
+      });
+    }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = input.value.trim();
+      if (!text) return;
+      input.value = "";
+      send(text, text, null, {});
+      input.focus();
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        if (typeof form.requestSubmit === "function") form.requestSubmit();
+        else sendButton.click();
+      }
+    });
+    document.getElementById("menu-button").addEventListener("click", function (event) {
+      send("/start", event.currentTarget.textContent, null, { focusChoices: true });
+    });
+    document.getElementById("help-button").addEventListener("click", function (event) {
+      send("/help", event.currentTarget.textContent, null, { focusChoices: true });
+    });
+    countrySelect.addEventListener("change", chooseCountry);
+    var switcher = document.querySelector(".lang-switch");
+    if (switcher) {
+      switcher.addEventListener("click", function (event) { switchLanguage(event); });
+    }
+  }
+
+  loadStrings(lang).then(start);
+})();
