@@ -1,4 +1,4 @@
-"""Saving a learner's progress after a turn (story ends, quiz answers, badges).
+"""Saving a learner's progress after a turn (story starts and ends, quiz answers, badges).
 
 Only for a child with a pseudonymous learner id (sent by the web page). Ids and
 safe/risky marks only, never text. The storage calls never raise and are
@@ -41,6 +41,10 @@ def save(turn: Turn, reply: Reply) -> int:
             ok = storage.record_quiz_answer(learner, str(record["tactic"]), bool(record["correct"]))
         elif kind == "badge":
             ok = storage.award_badge(learner, str(record["badge_id"])) is not None
+        elif kind == "story_start":
+            # kept only for a learner in an open class (the teacher's "started" counts);
+            # False (not in a class) is not a failure
+            ok = storage.record_story_start(learner, str(record["story_id"])) is not None
         saved += bool(ok)
     if saved < len(reply.progress):
         missing = len(reply.progress) - saved

@@ -26,7 +26,10 @@ __all__ = [
     "Policy",
     "Store",
     "award_badge",
+    "cast_vote",
     "chat_safe",
+    "class_dashboard",
+    "class_status",
     "class_summary",
     "configure",
     "create_class_session",
@@ -36,15 +39,19 @@ __all__ = [
     "erase_learner",
     "export_learner",
     "join_class",
+    "join_class_as",
     "migrate",
     "new_learner_id",
     "progress",
     "purge",
     "record_quiz_answer",
     "record_story_end",
+    "record_story_start",
     "settings",
     "set_setting",
+    "set_teacher_password",
     "store",
+    "teacher_count",
     "teacher_sessions",
     "verify_teacher",
 ]
@@ -113,6 +120,11 @@ def record_quiz_answer(learner_id: str, tactic: str, correct: bool) -> bool:
     return store().record_quiz_answer(learner_id, tactic, correct)
 
 
+def record_story_start(learner_id: str, story_id: str) -> bool | None:
+    """True stored, False the learner is in no open class (nothing kept), None not stored."""
+    return store().record_story_start(learner_id, story_id)
+
+
 def progress(learner_id: str) -> dict[str, Any] | None:
     return store().progress(learner_id)
 
@@ -165,3 +177,28 @@ def class_summary(teacher_id: int, code: str) -> dict[str, Any] | None:
 
 def teacher_sessions(teacher_id: int) -> list[dict[str, Any]]:
     return store().teacher_sessions(teacher_id)
+
+
+# Class lessons (bot/storage/classroom.py): pseudonyms, dashboard counts, projector votes.
+def teacher_count() -> int:
+    return store().teacher_count()
+
+
+def set_teacher_password(username: str, password: str) -> bool:
+    return store().set_teacher_password(username, password)
+
+
+def class_status(code: str) -> str | None:
+    return store().class_status(code)
+
+
+def join_class_as(code: str, learner_id: str, *, language: str | None = None) -> dict[str, Any]:
+    return store().join_class_as(code, learner_id, language=language)
+
+
+def class_dashboard(teacher_id: int, code: str) -> dict[str, Any] | None:
+    return store().class_dashboard(teacher_id, code)
+
+
+def cast_vote(code: str, learner_id: str, poll_round: int, choice_id: str) -> str:
+    return store().cast_vote(code, learner_id, poll_round, choice_id)

@@ -10,6 +10,7 @@ SQLite at ``var/lumi.db``; the schema is brought up to date first):
                             retention setting, env RETENTION_DAYS, 365) and old class sessions
   create-teacher USERNAME   create a teacher account; the password comes from
                             env LUMI_TEACHER_PASSWORD or is asked twice on the terminal
+  set-password USERNAME     give a teacher a new password (same sources as above)
 
 Exit codes: 0 done, 1 not found, 2 bad input, 3 database unreachable or failing.
 """
@@ -47,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     purge.add_argument("--days", type=int, help="retention in days (default: the setting)")
     teacher = commands.add_parser("create-teacher", help="create a teacher account")
     teacher.add_argument("username")
+    reset = commands.add_parser("set-password", help="give a teacher a new password")
+    reset.add_argument("username")
     return parser
 
 
@@ -105,6 +108,15 @@ def _run(args: argparse.Namespace) -> int:
                 return EXIT_INPUT
             teacher_id = store.create_teacher(args.username, password)
             print(f"teacher created (id {teacher_id})")
+            return EXIT_OK
+        if args.command == "set-password":
+            password = _password()
+            if password is None:
+                return EXIT_INPUT
+            if not store.set_teacher_password(args.username, password):
+                print("no teacher with this username", file=sys.stderr)
+                return EXIT_NOT_FOUND
+            print("password changed")
             return EXIT_OK
     finally:
         store.dispose()

@@ -173,3 +173,96 @@ class Setting(Base):
 
     key = Column(String(64), primary_key=True)
     value = Column(String(64), nullable=False)
+
+
+# ---------------------------------------------------------------- class lessons (0003)
+# What a teacher's class session needs beyond the progress rows: who joined (a
+# generated pseudonym, never a name), which stories were started, and the
+# projector's current step with the children's votes (a choice id per child per
+# round). No text: pseudonyms, steps and choices are ids; their words are in locales/.
+
+PSEUDONYM_LEN = 32
+
+
+class ClassMember(Base):
+    """A learner who joined a class session, under a generated pseudonym (``blue-fox``)."""
+
+    __tablename__ = "class_members"
+    __table_args__ = (
+        UniqueConstraint("class_session_id", "learner_id", name="uq_class_members_session_learner"),
+        UniqueConstraint(
+            "class_session_id", "pseudonym", name="uq_class_members_session_pseudonym"
+        ),
+        Index("ix_class_members_learner", "learner_id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    class_session_id = Column(
+        Integer, ForeignKey("class_sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    learner_id = Column(
+        String(ID_LEN), ForeignKey("learners.id", ondelete="CASCADE"), nullable=False
+    )
+    pseudonym = Column(String(PSEUDONYM_LEN), nullable=False)
+    joined_at = Column(UTCDateTime(), nullable=False)
+
+
+class ClassStoryStart(Base):
+    """A story started by a learner while in an open class session (for "started" counts)."""
+
+    __tablename__ = "class_story_starts"
+    __table_args__ = (
+        Index("ix_class_story_starts_session", "class_session_id", "story_id"),
+        Index("ix_class_story_starts_learner", "learner_id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    class_session_id = Column(
+        Integer, ForeignKey("class_sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    learner_id = Column(
+        String(ID_LEN), ForeignKey("learners.id", ondelete="CASCADE"), nullable=False
+    )
+    story_id = Column(String(SLUG_LEN), nullable=False)
+    started_at = Column(UTCDateTime(), nullable=False)
+
+
+class ClassProjector(Base):
+    """The step a teacher shows on the class screen; ``poll_round`` grows at every new step."""
+
+    __tablename__ = "class_projector"
+
+    class_session_id = Column(
+        Integer, ForeignKey("class_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    story_id = Column(String(SLUG_LEN), nullable=True)
+    step_id = Column(String(SLUG_LEN), nullable=True)
+    poll_round = Column(Integer, nullable=False, default=0)
+    revealed = Column(Boolean, nullable=False, default=False)
+    updated_at = Column(UTCDateTime(), nullable=False)
+
+
+class ClassVote(Base):
+    """One child's vote (a choice id) in one round of the projector: counts only are shown."""
+
+    __tablename__ = "class_votes"
+    __table_args__ = (
+        UniqueConstraint(
+            "class_session_id",
+            "poll_round",
+            "learner_id",
+            name="uq_class_votes_session_round_learner",
+        ),
+        Index("ix_class_votes_learner", "learner_id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    class_session_id = Column(
+        Integer, ForeignKey("class_sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    poll_round = Column(Integer, nullable=False)
+    learner_id = Column(
+        String(ID_LEN), ForeignKey("learners.id", ondelete="CASCADE"), nullable=False
+    )
+    choice_id = Column(String(SLUG_LEN), nullable=False)
+    voted_at = Column(UTCDateTime(), nullable=False)

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.storage import validate
+from bot.storage.classroom import ClassroomMixin
 from bot.storage.engine import BUSY_MS, CHAT_BUSY_MS, database_url, make_engine, safe_url
 from bot.storage.models import (
     Badge,
@@ -57,7 +58,7 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-class Store:
+class Store(ClassroomMixin):
     """Progress store on one database.
 
     ``url``: a SQLAlchemy URL; default ``DATABASE_URL``, else SQLite at
@@ -452,6 +453,7 @@ class Store:
     def _delete_learners(self, session: Session, ids: Any) -> dict[str, int]:
         """Delete learners (a list or a subquery of ids) with their rows; counts per table."""
         counts: dict[str, int] = {}
+        self._delete_class_rows_of_learners(session, ids)  # pseudonyms, starts, votes
         for key, model in (
             ("story_progress", StoryProgress),
             ("badges", Badge),
@@ -503,6 +505,7 @@ class Store:
                 .where(func.coalesce(ClassSession.ended_at, ClassSession.created_at) < cutoff)
                 .scalar_subquery()
             )
+            self._delete_class_rows_of_sessions(session, old_sessions)
             for model in (Learner, StoryProgress, QuizResult):
                 session.execute(
                     update(model)
@@ -565,6 +568,20 @@ class Store:
                 return int(teacher.id)
         except IntegrityError:
             raise ValueError("this username is already taken") from None
+
+    def set_teacher_password(self, username: str, password: str) -> bool:
+        """Give a teacher a new password (forgotten, or locked out). False if no such user."""
+        name = validate.username(username)
+        secret = validate.password(password)
+        digest = self._hasher().hash(secret)
+        with self._tx() as session:
+            result = session.execute(
+                update(Teacher)
+                .where(Teacher.username == name)
+                .values(password_hash=digest)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount == 1)
 
     def verify_teacher(self, username: str, password: str) -> int | None:
         """The teacher's id when the password matches, else None.

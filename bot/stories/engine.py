@@ -389,6 +389,7 @@ def start_story(turn: Turn, story_id: object) -> Reply:
         "story_ui.start", title=_t(reply, story.key("title")), intro=_t(reply, story.key("intro"))
     )
     state = new_state(story)
+    reply.record("story_start", story_id=story.id)
     render_step(reply, story, story.steps[story.start], _coplay(turn))
     return reply.set(story=state, mode="story")
 

@@ -23,7 +23,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import httpx
@@ -39,7 +39,10 @@ from starlette.staticfiles import StaticFiles
 
 from bot import helplines
 from bot import text as texts
-from bot.web import security, views
+from bot.web import auth, classroom, security, teacher, views
+
+if TYPE_CHECKING:
+    from bot.storage.store import Store
 
 logger = logging.getLogger("lumi.web")
 
@@ -66,6 +69,12 @@ def _default_progress(learner_id: str) -> dict[str, Any] | None:
     from bot import storage
 
     return storage.progress(learner_id)
+
+
+def _default_store() -> Store:
+    from bot import storage
+
+    return storage.store()
 
 
 @dataclass
@@ -169,12 +178,15 @@ def render(
 async def chat_page(request: Request) -> Response:
     lang = page_language(request)
     coplay = request.query_params.get("coplay") in ("1", "true", "on")
+    from bot.storage.validate import class_code
+
     return render(
         request,
         "chat.html",
         lang,
         countries=views.countries(lang),
         coplay=coplay,
+        class_code=class_code(request.query_params.get("class")) or "",
         input_max=INPUT_MAX_CHARS,
         other_country=views.OTHER_COUNTRY,
     )
@@ -235,6 +247,8 @@ async def healthz(request: Request) -> Response:
 
 async def not_found(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 404
+    if status == 404 and request.url.path.startswith("/teacher/"):
+        return await teacher.page_not_found(request)
     lang = page_language(request)
     if request.url.path.startswith("/api/") or status != 404:
         key = "web.errors.not_found" if status == 404 else "web.errors.rejected"
@@ -412,8 +426,12 @@ def create_app(
     transport: httpx.AsyncBaseTransport | None = None,
     progress: ProgressFn | None = None,
     timeout: float = RASA_TIMEOUT_SECONDS,
+    store: Store | None = None,
+    secret_key: str | None = None,
 ) -> Starlette:
-    """The web app. ``transport`` and ``progress`` replace Rasa and storage in tests."""
+    """The web app. ``transport``, ``progress`` and ``store`` replace Rasa and storage in
+    tests; ``secret_key`` signs teacher sessions (default: env ``LUMI_SECRET_KEY``, else
+    ``var/secret_key``, read on the first teacher request)."""
     web = WebConfig(
         rasa_url=rasa_url or default_rasa_url(),
         transport=transport,
@@ -440,12 +458,14 @@ def create_app(
         Route("/api/message", api_message, methods=["POST"]),
         Route("/api/strings", api_strings, methods=["GET"]),
         Route("/api/progress", api_progress, methods=["GET"]),
+        *classroom.routes(),
+        *teacher.routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     middleware = [
         Middleware(security.SecurityHeaders),
         Middleware(security.BodyLimit, max_bytes=MAX_BODY_BYTES),
-        Middleware(security.SameOrigin),
+        Middleware(auth.SameOriginForms),  # security.SameOrigin + this site's own forms
     ]
     app = Starlette(
         routes=routes,
@@ -454,6 +474,10 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.web = web
+    app.state.teacher = teacher.TeacherState(
+        store=(lambda: store) if store is not None else _default_store, secret=secret_key
+    )
+    app.state.join_limiter = classroom.JoinLimiter()
     app.state.jinja = Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=True,

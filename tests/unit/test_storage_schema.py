@@ -29,6 +29,10 @@ TABLES = {
     "class_sessions",
     "teachers",
     "settings",
+    "class_members",
+    "class_story_starts",
+    "class_projector",
+    "class_votes",
 }
 
 
@@ -44,7 +48,7 @@ def test_upgrade_downgrade_upgrade(storage_url: str) -> None:
     assert _tables(storage_url) == set()
     assert current_revision(storage_url) is None
     head = head_revision()
-    assert migrate(storage_url) == head == "0002"
+    assert migrate(storage_url) == head == "0003"
     assert _tables(storage_url) == TABLES
     assert downgrade(storage_url) is None
     assert _tables(storage_url) == set()
@@ -64,7 +68,7 @@ def test_upgrade_between_versions_keeps_rows(storage_url: str) -> None:
                 "VALUES ('keep-me-please', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
             )
             assert conn.exec_driver_sql("SELECT count(*) FROM settings").scalar() == 0
-        assert migrate(storage_url) == "0002"
+        assert migrate(storage_url) == "0003"
         with engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT id FROM learners").scalars().all() == [
                 "keep-me-please"
@@ -100,7 +104,7 @@ def test_store_settings_after_migration(storage_url: str, monkeypatch: pytest.Mo
     store = Store(storage_url)  # auto_migrate on first use
     try:
         assert store.settings() == {"retention_days": 365, "store_free_text": False}
-        assert current_revision(storage_url) == "0002"
+        assert current_revision(storage_url) == "0003"
     finally:
         store.dispose()
 

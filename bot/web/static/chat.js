@@ -1,13 +1,16 @@
 /* Lumi's chat page. Plain JavaScript, no framework, no build step.
    Every message is rendered as TEXT (textContent), never as HTML.
    The page talks only to its own server: POST /api/message (proxied to Rasa),
-   GET /api/strings (words in the page language), GET /api/progress (badges). */
+   GET /api/strings (words in the page language), GET /api/progress (badges),
+   and, in a class, /api/class/join, /api/class/poll and /api/class/vote. */
 (function () {
   "use strict";
 
   var LEARNER_KEY = "lumi.learner";
   var PREFS_KEY = "lumi.prefs";
   var LOG_KEY = "lumi.log"; // sessionStorage: gone when the tab closes
+  var CLASS_KEY = "lumi.class"; // sessionStorage: the class joined in this tab (code, class name)
+  var POLL_MS = 3000;
   var MAX_SAVED = 300;
   var ID_RE = /^[A-Za-z0-9_-]{8,64}$/;
   var LANGS = ["en", "fr"];
@@ -44,6 +47,10 @@
   var shelfCount = 0;
   var shelfLoaded = false; // after the first load, a bigger shelf is news
   var shelfFresh = false;
+  var classInfo = null; // {code, language, pseudonym, stories}
+  var classLink = (app.getAttribute("data-class-code") || "").trim();
+  var pollTimer = null;
+  var vote = { key: "", round: 0, voted: null };
 
   /* ---------------------------------------------------------------- storage */
 
@@ -178,6 +185,7 @@
     if (footer) footer.textContent = tr("common.footer");
     updatePrintLink();
     renderShelf();
+    renderClass();
   }
 
   function updateParentsLink(node) {
@@ -509,6 +517,7 @@
     if (sendLanguage) metadata.language = lang;
     if (sendCoplay) metadata.coplay = true;
     if (prefs.country && prefs.country !== otherCountry) metadata.country = prefs.country;
+    if (classInfo) metadata.class_code = classInfo.code;
     Object.keys(extraMeta || {}).forEach(function (k) { metadata[k] = extraMeta[k]; });
     metadata.learner_id = learner;
     setBusy(true);
@@ -633,6 +642,229 @@
     });
   }
 
+  /* ---------------------------------------------------------------- class */
+
+  function saveClass() {
+    var s = store("session");
+    try {
+      if (!s) return;
+      if (classInfo) s.setItem(CLASS_KEY, JSON.stringify(classInfo));
+      else s.removeItem(CLASS_KEY);
+    } catch (e) { /* blocked */ }
+  }
+  function loadClass() {
+    try {
+      var saved = JSON.parse(getItem("session", CLASS_KEY) || "null");
+      return saved && typeof saved.code === "string" ? saved : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function setClassStatus(text) {
+    document.getElementById("class-status").textContent = text || "";
+  }
+
+  function classStoryButtons() {
+    if (!classInfo || !Array.isArray(classInfo.stories)) return [];
+    return classInfo.stories.map(function (s) {
+      return { title: s.title + " (" + s.ages + ")", payload: s.payload };
+    });
+  }
+
+  function renderClass() {
+    var summary = document.getElementById("class-summary");
+    var box = document.getElementById("class-info");
+    if (!summary || !box) return;
+    if (!classInfo) {
+      summary.textContent = tr("chat.class_title");
+      box.hidden = true;
+      return;
+    }
+    summary.textContent = tr("js.class_summary", { code: classInfo.code, name: classInfo.pseudonym });
+    document.getElementById("class-stories-title").textContent = tr("js.class_stories");
+    document.getElementById("class-leave").textContent = tr("js.class_leave");
+    var list = document.getElementById("class-stories");
+    clear(list);
+    classStoryButtons().forEach(function (b) {
+      var button = el("button", "choice", b.title);
+      button.type = "button";
+      button.addEventListener("click", function () { choose(b); });
+      list.appendChild(button);
+    });
+    box.hidden = false;
+  }
+
+  function postJSON(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+    }).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (data) {
+        return { ok: response.ok, status: response.status, data: data };
+      });
+    }).catch(function () { return { ok: false, status: 0, data: null }; });
+  }
+
+  /* Join with a code (typed, from the ?class= link, or saved in this tab). */
+  function joinClass(code, options) {
+    options = options || {};
+    setClassStatus(tr("js.class_joining"));
+    return postJSON("/api/class/join", { sender: learner, code: code, lang: lang }).then(function (result) {
+      if (result.ok && result.data && result.data.code) {
+        classInfo = {
+          code: result.data.code,
+          language: result.data.language,
+          pseudonym: result.data.pseudonym,
+          stories: result.data.stories || [],
+        };
+        saveClass();
+        renderClass();
+        setClassStatus(tr("js.class_you_are", { code: classInfo.code, name: classInfo.pseudonym }));
+        document.getElementById("class-code").value = classInfo.code;
+        if (options.showStories) showChoices(classStoryButtons(), false);
+        startPolling();
+        return true;
+      }
+      if (result.status === 404 || result.status === 410) {
+        classInfo = null;
+        saveClass();
+        renderClass();
+        stopPolling();
+      }
+      var text = result.data && typeof result.data.error === "string" ? result.data.error : tr("js.class_offline");
+      setClassStatus(text);
+      return false;
+    });
+  }
+
+  function leaveClass() {
+    classInfo = null;
+    saveClass();
+    stopPolling();
+    hideVote();
+    renderClass();
+    setClassStatus(tr("js.class_left"));
+  }
+
+  function classEnded() {
+    classInfo = null;
+    saveClass();
+    stopPolling();
+    hideVote();
+    renderClass();
+    setClassStatus(tr("js.class_ended"));
+  }
+
+  function stopPolling() {
+    if (pollTimer) window.clearInterval(pollTimer);
+    pollTimer = null;
+  }
+  function startPolling() {
+    stopPolling();
+    pollClass();
+    pollTimer = window.setInterval(pollClass, POLL_MS);
+  }
+
+  function hideVote() {
+    var panel = document.getElementById("vote-panel");
+    panel.hidden = true;
+    vote.key = "";
+  }
+
+  function pollClass() {
+    if (!classInfo || document.hidden || window.lumiExited) return;
+    var url = "/api/class/poll?code=" + encodeURIComponent(classInfo.code) +
+      "&learner=" + encodeURIComponent(learner) + "&lang=" + lang;
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) {
+        return r.json().catch(function () { return null; }).then(function (data) { return { status: r.status, data: data }; });
+      })
+      .catch(function () { return { status: 0, data: null }; })
+      .then(function (result) {
+        var data = result.data;
+        if (result.status === 404) return classEnded();
+        if (!data || result.status !== 200) return; // try again next time
+        if (data.status === "ended") return classEnded();
+        showVote(data);
+      });
+  }
+
+  function showVote(data) {
+    var panel = document.getElementById("vote-panel");
+    if (!data.showing) return hideVote();
+    var key = [data.round, data.active, data.revealed, data.voted, lang].join("|");
+    if (key === vote.key) return;
+    vote.key = key;
+    vote.round = data.round;
+    vote.voted = data.voted;
+    document.getElementById("vote-title").textContent = tr("js.vote_title");
+    var question = document.getElementById("vote-question");
+    var list = document.getElementById("vote-choices");
+    var status = document.getElementById("vote-status");
+    clear(list);
+    if (data.active && Array.isArray(data.choices)) {
+      question.textContent = data.question || "";
+      question.setAttribute("lang", classInfo ? classInfo.language : lang);
+      data.choices.forEach(function (c) {
+        var mine = data.voted === c.id;
+        var button = el("button", "choice", mine ? c.label + " " + tr("js.vote_mine") : c.label);
+        button.type = "button";
+        button.setAttribute("aria-pressed", mine ? "true" : "false");
+        button.setAttribute("data-choice", c.id);
+        button.addEventListener("click", function () { castVote(c.id); });
+        list.appendChild(button);
+      });
+      status.textContent = data.voted ? tr("js.vote_done") : "";
+    } else {
+      question.textContent = "";
+      status.textContent = tr("js.vote_look");
+    }
+    list.classList.toggle("empty", !list.childNodes.length);
+    panel.hidden = false;
+  }
+
+  function castVote(choiceId) {
+    if (!classInfo) return;
+    var body = { sender: learner, code: classInfo.code, round: vote.round, choice: choiceId, lang: lang };
+    postJSON("/api/class/vote", body).then(function (result) {
+      if (result.ok) {
+        vote.key = "";
+        pollClass();
+        return;
+      }
+      var text = result.data && typeof result.data.error === "string" ? result.data.error : tr("js.class_offline");
+      document.getElementById("vote-status").textContent = text;
+      if (result.status === 410) classEnded();
+    });
+  }
+
+  function initClass() {
+    var form = document.getElementById("class-form");
+    var input = document.getElementById("class-code");
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var code = input.value.trim();
+      if (!code) {
+        input.focus();
+        return;
+      }
+      joinClass(code, { showStories: true });
+    });
+    document.getElementById("class-leave").addEventListener("click", leaveClass);
+    document.addEventListener("visibilitychange", function () { if (!document.hidden && classInfo) pollClass(); });
+    classInfo = loadClass();
+    renderClass();
+    if (classLink && (!classInfo || classInfo.code !== classLink.toUpperCase())) {
+      // from the teacher's link or QR code: join after Lumi's greeting, then show the class's stories
+      queue = queue.then(function () { return joinClass(classLink, { showStories: true }); });
+    } else if (classInfo) {
+      joinClass(classInfo.code, {}); // still open? same class name again
+    }
+  }
+
   /* ---------------------------------------------------------------- start */
 
   function replay(saved) {
@@ -663,6 +895,7 @@
       if (coplay) send('/coplay{"on":true}', null, { coplay: true }, {});
     }
     refreshProgress();
+    initClass();
     var shelfBox = document.getElementById("shelf");
     if (shelfBox) {
       shelfBox.addEventListener("toggle", function () {

@@ -1,0 +1,387 @@
+"""What the teachers' pages and the class vote panel show, built from the domain.
+
+Plain functions with no web framework in them (like ``bot.web.views``). Every
+word comes from ``locales/`` (``teacher.*``, story texts, tactic names). Counts
+leave the server already masked: a count of 1 or 2 children becomes
+``{"count": None, "few": True}`` ("fewer than 3"), so no child can be singled
+out; 0 and 3 or more are shown as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from bot import text as texts
+from bot.storage.pseudonyms import split_pseudonym
+from bot.stories.model import Step, Story, get_story, stories
+from bot.tactics import TACTICS
+
+MIN_GROUP = 3
+# The lesson's parts and their minutes (PEDAGOGY.md, "For teachers": 45-55 minutes).
+LESSON_PARTS: tuple[tuple[str, int], ...] = (
+    ("warmup", 5),
+    ("stories", 25),
+    ("discussion", 10),
+    ("quiz", 5),
+    ("wrapup", 5),
+)
+PLAN_GOALS = ("name", "act", "adult", "help")
+PLAN_BEFORE = ("code", "stories", "lead", "poster")
+PLAN_DISCUSSION = ("why", "feel", "words", "adult", "friend")
+PLAN_DISCLOSE = (
+    "listen",
+    "thank",
+    "secrecy",
+    "details",
+    "evidence",
+    "record",
+    "procedure",
+    "after",
+)
+
+
+def t(key: str, lang: str, **params: Any) -> str:
+    return texts.t(key, lang, **params)
+
+
+# --------------------------------------------------------------------------- small parts
+
+
+def cell(count: int) -> dict[str, Any]:
+    """A count of children as the pages show it: 1 and 2 are hidden ("fewer than 3")."""
+    few = 0 < count < MIN_GROUP
+    return {"count": None if few else int(count), "few": few}
+
+
+def cell_label(value: dict[str, Any], lang: str) -> str:
+    return t("teacher.dashboard.few", lang) if value["few"] else str(value["count"])
+
+
+def pseudonym_label(pseudonym: str, lang: str) -> str:
+    """``blue-fox`` -> "Blue Fox" / "Renard bleu" (French colours agree with the animal)."""
+    try:
+        colour, animal, number = split_pseudonym(pseudonym)
+    except ValueError:
+        return pseudonym
+    gender = t(f"teacher.pseudonym.animals.{animal}.gender", lang)
+    gender = gender if gender in ("m", "f") else "m"
+    name = t(
+        "teacher.pseudonym.format",
+        lang,
+        colour=t(f"teacher.pseudonym.colours.{colour}.{gender}", lang),
+        animal=t(f"teacher.pseudonym.animals.{animal}.name", lang),
+    )
+    if number is not None:
+        name = t("teacher.pseudonym.numbered", lang, name=name, number=number)
+    return name
+
+
+def tactic_info(tactic: str, lang: str) -> dict[str, str]:
+    return {
+        "id": tactic,
+        "name": t(f"tactics.{tactic}.name", lang),
+        "short": t(f"tactics.{tactic}.short", lang),
+        "explain": t(f"tactics.{tactic}.explain", lang),
+        "todo": t(f"tactics.{tactic}.todo", lang),
+    }
+
+
+def _ordered_steps(story: Story) -> list[Step]:
+    """The story's steps from its start, breadth first (the order a class meets them)."""
+    seen: list[str] = []
+    queue = [story.start]
+    while queue:
+        step_id = queue.pop(0)
+        if step_id in seen or step_id not in story.steps:
+            continue
+        seen.append(step_id)
+        queue.extend(story.steps[step_id].targets)
+    return [story.steps[s] for s in seen]
+
+
+def story_card(story: Story, lang: str) -> dict[str, Any]:
+    decisions = [s for s in story.steps.values() if s.kind in ("choice", "rehearsal")]
+    return {
+        "id": story.id,
+        "title": t(story.key("title"), lang),
+        "intro": t(story.key("intro"), lang),
+        "age_band": story.age_band,
+        "ages": t("teacher.home.ages", lang, band=story.age_band),
+        "tactics": [tactic_info(x, lang) for x in story.tactics],
+        "steps": len(decisions),
+    }
+
+
+def story_cards(lang: str, only: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Every story (or those of ``only``, in that order) for the pages; youngest first."""
+    found = stories()
+    if only is not None:
+        return [story_card(found[s], lang) for s in only if s in found]
+    ordered = sorted(found.values(), key=lambda s: (int(s.age_band.split("-")[0]), s.id))
+    return [story_card(s, lang) for s in ordered]
+
+
+def known_story_ids() -> set[str]:
+    return set(stories())
+
+
+def language_name(code: str, lang: str) -> str:
+    return t(f"teacher.common.language_names.{code}", lang)
+
+
+def short_date(iso: str | None) -> str:
+    if not iso:
+        return ""
+    try:
+        return dt.datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return ""
+
+
+# --------------------------------------------------------------------------- dashboard
+
+
+def dashboard_view(raw: dict[str, Any], lang: str) -> dict[str, Any]:
+    """``store.class_dashboard`` made safe to show: labels in ``lang``, counts masked.
+
+    Only counts, ids, titles, tactic names and pseudonyms: nothing a child wrote.
+    """
+    chosen = [s for s in raw.get("story_ids", [])]
+    played = [s for s in raw.get("stories", {}) if s not in chosen]
+    titles = {c["id"]: c["title"] for c in story_cards(lang)}
+    story_rows = []
+    for story_id in chosen + sorted(played):
+        counts = raw.get("stories", {}).get(story_id, {})
+        finished = int(counts.get("finished", 0))
+        average = counts.get("average_score")
+        story_rows.append(
+            {
+                "id": story_id,
+                "title": titles.get(story_id, story_id),
+                "started": cell(int(counts.get("started", 0))),
+                "finished": cell(finished),
+                "average_score": int(average)
+                if average is not None and finished >= MIN_GROUP
+                else None,
+            }
+        )
+    taught: list[str] = []
+    for story_id in chosen:
+        story = get_story(story_id)
+        for tactic in story.tactics if story else ():
+            if tactic not in taught:
+                taught.append(tactic)
+    tactic_rows = []
+    raw_tactics = raw.get("tactics", {})
+    for tactic in TACTICS:
+        counts = raw_tactics.get(tactic, {})
+        spotted, missed = int(counts.get("spotted", 0)), int(counts.get("missed", 0))
+        if tactic in taught or spotted or missed:
+            tactic_rows.append(
+                {
+                    "id": tactic,
+                    "name": t(f"tactics.{tactic}.name", lang),
+                    "spotted": cell(spotted),
+                    "missed": cell(missed),
+                }
+            )
+    quiz = raw.get("quiz", {})
+    learners = int(quiz.get("learners", 0))
+    by_tactic = []
+    for tactic in TACTICS:
+        entry = quiz.get("by_tactic", {}).get(tactic, {})
+        n = int(entry.get("learners", 0))
+        if not n:
+            continue
+        answered, correct = int(entry.get("answered", 0)), int(entry.get("correct", 0))
+        by_tactic.append(
+            {
+                "id": tactic,
+                "name": t(f"tactics.{tactic}.name", lang),
+                "learners": cell(n),
+                "right_percent": round(100 * correct / answered)
+                if n >= MIN_GROUP and answered
+                else None,
+            }
+        )
+    answered_all, correct_all = int(quiz.get("answered", 0)), int(quiz.get("correct", 0))
+    bands = quiz.get("bands", {})
+    return {
+        "code": raw["code"],
+        "status": raw["status"],
+        "language": raw["language"],
+        "joined": int(raw.get("joined", 0)),
+        "pseudonyms": [pseudonym_label(p, raw["language"]) for p in raw.get("pseudonyms", [])],
+        "active": cell(int(raw.get("active", 0))),
+        "stories": story_rows,
+        "tactics": tactic_rows,
+        "quiz": {
+            "learners": cell(learners),
+            "right_percent": round(100 * correct_all / answered_all)
+            if learners >= MIN_GROUP and answered_all
+            else None,
+            "bands": {band: cell(int(bands.get(band, 0))) for band in ("high", "middle", "low")},
+            "by_tactic": by_tactic,
+        },
+    }
+
+
+# --------------------------------------------------------------------------- lesson plan
+
+
+def plan_view(info: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The lesson plan of a session: its stories with tactics and discussion prompts."""
+    story_list = []
+    taught: list[str] = []
+    for story_id in info.get("story_ids", []):
+        story = get_story(story_id)
+        if story is None:
+            continue
+        card = story_card(story, lang)
+        prompts: list[str] = []
+        for step in _ordered_steps(story):
+            question = t(story.key("steps", step.id, "coplay"), lang)
+            if question not in prompts:
+                prompts.append(question)
+        card["prompts"] = prompts
+        story_list.append(card)
+        for tactic in story.tactics:
+            if tactic not in taught:
+                taught.append(tactic)
+    parts = [
+        {
+            "id": part,
+            "minutes": minutes,
+            "name": t(f"teacher.plan.parts.{part}.name", lang),
+            "what": t(f"teacher.plan.parts.{part}.what", lang),
+        }
+        for part, minutes in LESSON_PARTS
+    ]
+    return {
+        "stories": story_list,
+        "tactics": [tactic_info(x, lang) for x in TACTICS if x in taught],
+        "parts": parts,
+        "minutes": sum(m for _, m in LESSON_PARTS),
+        "goals": [t(f"teacher.plan.goals.{g}", lang) for g in PLAN_GOALS],
+        "before": [t(f"teacher.plan.before.{b}", lang) for b in PLAN_BEFORE],
+        "discussion": [t(f"teacher.plan.discussion.{d}", lang) for d in PLAN_DISCUSSION],
+        "disclose": [t(f"teacher.plan.disclose.{d}", lang) for d in PLAN_DISCLOSE],
+    }
+
+
+# --------------------------------------------------------------------------- projector
+
+
+def question(story: Story, step: Step, lang: str) -> str:
+    own = story.key("steps", step.id, "question")
+    if texts.has(own, lang):
+        return t(own, lang)
+    return t("story_ui.question", lang, name=t(story.key("character"), lang))
+
+
+def majority(step: Step, votes: dict[str, int]) -> str | None:
+    """The choice with the most votes (ties: the first in the story's order); None without votes."""
+    best, most = None, 0
+    for choice in step.choices:
+        if votes.get(choice.id, 0) > most:
+            best, most = choice.id, votes[choice.id]
+    return best
+
+
+def projector_view(state: dict[str, Any], votes: dict[str, int], lang: str) -> dict[str, Any]:
+    """What the class screen shows for the session's projector state (in the class language)."""
+    story = get_story(state.get("story_id"))
+    step = story.step(state.get("step_id")) if story else None
+    base = {
+        "round": int(state.get("round", 0)),
+        "revealed": bool(state.get("revealed")),
+        "status": state.get("status"),
+    }
+    if story is None or step is None:
+        return {**base, "mode": "choose", "stories": story_cards(lang, state.get("story_ids", []))}
+    view: dict[str, Any] = {
+        **base,
+        "story_id": story.id,
+        "step_id": step.id,
+        "title": t(story.key("title"), lang),
+        "text": t(story.key("steps", step.id, "text"), lang),
+        "discuss": t(story.key("steps", step.id, "coplay"), lang),
+        "mode": step.kind,
+    }
+    if step.kind == "choice":
+        counted = {c.id: int(votes.get(c.id, 0)) for c in step.choices}
+        total = sum(counted.values())
+        view["question"] = question(story, step, lang)
+        view["total"] = cell(total)
+        view["majority"] = majority(step, counted)
+        view["choices"] = [
+            {
+                "id": c.id,
+                "label": t(story.key("steps", step.id, "choices", c.id, "label"), lang),
+                "feedback": t(story.key("steps", step.id, "choices", c.id, "feedback"), lang),
+                "safe": c.safe,
+                "votes": cell(counted[c.id]),
+                # bar length: a hidden count (1-2) draws no length of its own
+                "bar": 0
+                if 0 < counted[c.id] < MIN_GROUP
+                else (round(100 * counted[c.id] / total) if total else 0),
+            }
+            for c in step.choices
+        ]
+        if step.tactic:
+            view["tactic"] = tactic_info(step.tactic, lang)
+    elif step.kind == "rehearsal":
+        view["prompt"] = t(
+            "teacher.projector.rehearsal", lang, name=t(story.key("character"), lang)
+        )
+        view["example"] = t(story.key("steps", step.id, "example"), lang)
+        if step.tactic:
+            view["tactic"] = tactic_info(step.tactic, lang)
+    else:
+        view["recap"] = t(story.key("recap"), lang)
+        view["tricks"] = [tactic_info(x, lang) for x in story.tactics]
+    return view
+
+
+def next_step(state: dict[str, Any], choice_id: str | None) -> tuple[str, str] | None:
+    """Where the story goes from the shown step: (story id, step id), or None."""
+    story = get_story(state.get("story_id"))
+    step = story.step(state.get("step_id")) if story else None
+    if story is None or step is None:
+        return None
+    if step.kind == "rehearsal" and step.next:
+        return story.id, step.next
+    choice = step.choice(choice_id)
+    if step.kind == "choice" and choice is not None:
+        return story.id, choice.next
+    return None
+
+
+def poll_view(state: dict[str, Any], voted: str | None, lang: str) -> dict[str, Any]:
+    """The vote panel on a child's device: the question and the choices (never the votes)."""
+    story = get_story(state.get("story_id"))
+    step = story.step(state.get("step_id")) if story else None
+    view: dict[str, Any] = {
+        "status": state.get("status"),
+        "round": int(state.get("round", 0)),
+        "revealed": bool(state.get("revealed")),
+        "active": False,
+        "voted": None,
+    }
+    if story is None or step is None or step.kind != "choice":
+        view["showing"] = story is not None and step is not None
+        return view
+    view.update(
+        showing=True,
+        active=not state.get("revealed") and state.get("status") == "open",
+        title=t(story.key("title"), lang),
+        question=question(story, step, lang),
+        choices=[
+            {"id": c.id, "label": t(story.key("steps", step.id, "choices", c.id, "label"), lang)}
+            for c in step.choices
+        ],
+        voted=voted if step.choice(voted) is not None else None,
+    )
+    return view
