@@ -82,7 +82,7 @@ class Reply:
         return {"title": texts.t(key, self.lang, **params), "payload": payload}
 
     def record(self, kind: str, **data: Any) -> Reply:
-        """Note progress to save: ``story_end``, ``quiz_answer`` or ``badge``."""
+        """Note progress to save: ``story_start``, ``story_end``, ``quiz_answer``, ``badge``."""
         self.progress.append({"kind": kind, **data})
         return self
 
