@@ -108,7 +108,11 @@ def endpoints_yaml(settings: Settings) -> str:
     import yaml
 
     endpoints: dict[str, object] = {
-        "action_endpoint": {"url": f"http://127.0.0.1:{settings.action_port}/webhook"},
+        # Our actions never read the domain: don't send 170 KB of it with every call.
+        "action_endpoint": {
+            "url": f"http://127.0.0.1:{settings.action_port}/webhook",
+            "enable_selective_domain": True,
+        },
         "tracker_store": {"type": "addons.tracker_store.RedactingInMemoryTrackerStore"},
     }
     if settings.redis_url:
