@@ -1,0 +1,1 @@
+"""Benchmark: Lumi against a stock `rasa init` assistant (docs/performance.md)."""
