@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -16,6 +16,9 @@ from bot.language import valid as valid_language
 from bot.normalise import normalise
 from bot.paths import DATA_DIR
 
+if TYPE_CHECKING:
+    from bot.safeguarding.screen import Screening
+
 # Metadata key under which the REST channel passes the conversation's language
 # slots to the NLU (the NLU cannot read the tracker itself).
 STATE_KEY = "lumi_state"
@@ -23,6 +26,12 @@ STATE_SLOTS = ("language", "language_locked", "detected_language", "mode")
 DISCLOSE = "disclose_problem"
 MENTION = "mention_risk"
 FALLBACK = "nlu_fallback"
+# When the safety net finds nothing, the trained classifier's disclose_problem
+# or mention_risk counts only at this confidence (docs/safeguarding.md).
+CLASSIFIER_ONLY_CONFIDENCE = 0.9
+# Activities where what the child types is play: an answer inside a story,
+# the sentence practised for a trusted adult.
+PLAYING_MODES = frozenset({"story", "rehearsal"})
 
 
 @dataclass
@@ -60,6 +69,7 @@ def annotate(
     confidence: float,
     ranking: list[tuple[str, float]],
     min_confidence: float = 0.3,
+    classifier_only_confidence: float = CLASSIFIER_ONLY_CONFIDENCE,
 ) -> Annotation:
     """What to add to a typed message: entities, and an intent that overrides the classifier."""
     result = Annotation()
@@ -98,17 +108,89 @@ def annotate(
 
     from bot.safeguarding.screen import screen
 
-    screening = screen(text)
-    classifier = _classifier_says_disclosure(intent, confidence, ranking, min_confidence)
-    if screening.flagged and (screening.personal or classifier):
-        result.intent = DISCLOSE
-        result.entities["safeguard_level"] = screening.level or "concern"
-    elif screening.flagged:
-        result.intent = MENTION
-        result.entities["safeguard_level"] = screening.level or "concern"
-    elif classifier:
-        result.intent = DISCLOSE
-        result.entities["safeguard_level"] = "concern"
-    elif intent == MENTION:
-        result.entities["safeguard_level"] = "concern"
+    # Inside a story or a rehearsal the child is playing: the trained classifier
+    # cannot tell an answer ("i'd tell my mum", "he downloads telegram") from
+    # real life, so there the net decides alone (it reads story framing).
+    mode = state.get("mode")
+    result.intent, level = combine(
+        screen(text),
+        intent,
+        confidence,
+        ranking,
+        min_confidence,
+        classifier_only_confidence,
+        mode=mode if isinstance(mode, str) else None,
+    )
+    if level:
+        result.entities["safeguard_level"] = level
     return result
+
+
+def combine(
+    screening: Screening,
+    intent: str,
+    confidence: float,
+    ranking: list[tuple[str, float]],
+    min_confidence: float = 0.3,
+    classifier_only_confidence: float = CLASSIFIER_ONLY_CONFIDENCE,
+    *,
+    mode: str | None = None,
+) -> tuple[str | None, str | None]:
+    """The two detection layers together: the intent that overrides the
+    classifier's (None: keep it) and the safeguarding level (None: no concern).
+
+    1. The net flags the text: a disclosure when it reads it as the child's
+       own life, else a mention (in a story: "is this happening to you?";
+       elsewhere the same safeguarding reply). The net decides "personal":
+       the classifier cannot tell a story character from the child. In the
+       trusted-adult rehearsal (``mode`` "rehearsal", right after a
+       safeguarding reply) the child practises the very sentence that tells
+       the problem: only danger interrupts it again.
+    2. The net finds nothing and reads the text as harmless (a lesson
+       question, advice, an idiom, a story answer): the classifier's
+       disclose_problem / mention_risk is set aside.
+    3. The net finds nothing: the classifier alone counts when it is sure
+       (``classifier_only_confidence``): it still over-reads first-person
+       sentences. Never inside a story or a rehearsal (``PLAYING_MODES``),
+       where it cannot tell the child's answers from real life.
+    A classifier risk intent that is set aside becomes, in an activity,
+    ``nlu_fallback`` (the activity reads the text), elsewhere the best other
+    intent it ranked (or ``nlu_fallback``).
+
+    Pure, so that scripts/eval_safeguarding.py can measure each layer alone
+    (``combine(NOTHING, ...)`` is the trained classifier alone)."""
+    playing = mode in PLAYING_MODES
+    if screening.flagged:
+        if mode == "rehearsal" and screening.level != "danger":
+            return FALLBACK, None
+        return (DISCLOSE if screening.personal else MENTION), screening.level or "concern"
+    risky = _classifier_risk(intent, confidence, ranking, min_confidence)
+    if risky is None:
+        return None, None
+    name, sure = risky
+    if screening.harmless or playing or sure < classifier_only_confidence:
+        return (FALLBACK if playing else _best_other(ranking, min_confidence)), None
+    if name == DISCLOSE:
+        return (None if intent == DISCLOSE else DISCLOSE), "concern"
+    return None, "concern"
+
+
+def _classifier_risk(
+    intent: str, confidence: float, ranking: list[tuple[str, float]], min_confidence: float
+) -> tuple[str, float] | None:
+    """The risk intent the classifier chose (also under the fallback
+    threshold, for disclose_problem) and its confidence, or None."""
+    if intent in (DISCLOSE, MENTION):
+        return intent, confidence
+    if _classifier_says_disclosure(intent, confidence, ranking, min_confidence):
+        ranked = [(name, conf) for name, conf in ranking if name != FALLBACK]
+        return DISCLOSE, ranked[0][1]
+    return None
+
+
+def _best_other(ranking: list[tuple[str, float]], min_confidence: float) -> str:
+    """The classifier's best intent that is not a risk intent, if it is sure enough."""
+    for name, conf in ranking:
+        if name not in (DISCLOSE, MENTION, FALLBACK):
+            return name if conf >= min_confidence else FALLBACK
+    return FALLBACK

@@ -7,11 +7,23 @@ Usage (from the project root)::
     .venv/bin/python scripts/eval_safeguarding.py --errors      # list the misses
     .venv/bin/python scripts/eval_safeguarding.py --check       # exit 1 below target
     .venv/bin/python scripts/eval_safeguarding.py --dev --batch holdout
+    .venv/bin/python scripts/eval_safeguarding.py --blind     # the blind sets
+    .venv/bin/python scripts/eval_safeguarding.py --model     # both layers, trained model
+    .venv/bin/python scripts/eval_safeguarding.py --model --blind --errors
 
-Each set is ``data/eval/safeguarding/<lang>.yml`` (fields described there).
+Each set is ``data/eval/safeguarding/<lang>.yml`` (fields described there), or
+``blind.<lang>.yml`` with ``--blind`` (measured, never tuned on).
 Figures per language: recall on disclosures, false alarms on benign messages
 (story-character items counted apart), level accuracy per level, personal-flag
 accuracy, recall per category, and the time ``screen`` takes per message.
+
+``--model`` measures what the Rasa server does: every message is parsed with
+the trained model (``models/lumi.tar.gz``, through
+``tests.conversation.conftest.Parser``), so the trained intent and the safety
+net are combined by ``bot.nlu_rules``. A message is caught when the final
+intent is ``disclose_problem`` or ``mention_risk``. The figures are given for
+the net alone, the trained classifier alone (``combine`` with no net) and
+both, with where each catch and each false alarm came from.
 
 This is the only place where message text may be printed (``--errors``).
 """
@@ -33,10 +45,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.safeguarding.screen import CATEGORIES, Screening, screen  # noqa: E402
+from bot.safeguarding.screen import CATEGORIES, NOTHING, Screening, screen  # noqa: E402
 
 EVAL_DIR = ROOT / "data" / "eval" / "safeguarding"
 DEV_FILE = ROOT / "tests" / "data" / "safeguarding_dev.yml"
+STORIES_DIR = ROOT / "data" / "eval" / "stories"
+NLU_DIR = ROOT / "data" / "nlu"
 LANGUAGES = ("en", "fr")
 TARGET_RECALL = 0.99
 TARGET_FALSE_ALARMS = 0.05
@@ -308,6 +322,260 @@ def _p99(values: Sequence[float]) -> float:
     return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
+# ------------------------------------------------------------------ --model
+
+CAUGHT = ("disclose_problem", "mention_risk")
+
+
+@dataclass
+class Parsed:
+    """One message through the trained model: what each layer said, and the end."""
+
+    item: Item
+    net: Screening
+    diet_intent: str
+    diet_confidence: float
+    diet_caught: bool
+    final_intent: str
+    final_level: str | None
+
+    @property
+    def caught(self) -> bool:
+        return self.final_intent in CAUGHT
+
+    @property
+    def source(self) -> str:
+        """Which layer raised the flag: net, DIET or both."""
+        if self.net.flagged and self.diet_caught:
+            return "both"
+        return "net" if self.net.flagged else "DIET"
+
+
+class ModelRun:
+    """Parses texts with the trained model, recording what the classifier said
+    before ``bot.nlu_rules`` combined it with the net."""
+
+    def __init__(self) -> None:
+        import logging
+
+        from rasa.utils.log_utils import configure_structlog
+
+        configure_structlog(logging.WARNING)  # not one debug line per parsed message
+        import addons.nlu as nlu_addon
+        from tests.conversation.conftest import Parser
+
+        self.calls: list[dict[str, Any]] = []
+        original = nlu_addon.annotate
+
+        def recording(**kwargs: Any) -> Any:
+            self.calls.append(kwargs)
+            return original(**kwargs)
+
+        nlu_addon.annotate = recording
+        self.parser = Parser()
+
+    def parse(self, item: Item, mode: str | None = None) -> Parsed:
+        from bot.nlu_rules import CLASSIFIER_ONLY_CONFIDENCE, STATE_KEY, combine
+
+        self.calls.clear()
+        out = self.parser.parse(item.text, {STATE_KEY: {"mode": mode}} if mode else None)
+        call = self.calls[-1]
+        override, _ = combine(
+            NOTHING,
+            call["intent"],
+            call["confidence"],
+            call["ranking"],
+            call["min_confidence"],
+            call.get("classifier_only_confidence", CLASSIFIER_ONLY_CONFIDENCE),
+        )
+        diet_final = override or call["intent"]
+        level = next(
+            (e["value"] for e in out.get("entities", []) if e["entity"] == "safeguard_level"),
+            None,
+        )
+        return Parsed(
+            item=item,
+            net=screen(item.text),
+            diet_intent=call["intent"],
+            diet_confidence=call["confidence"],
+            diet_caught=diet_final in CAUGHT,
+            final_intent=out["intent"]["name"],
+            final_level=level,
+        )
+
+
+@dataclass
+class ModelReport:
+    lang: str
+    label: str
+    rows: list[Parsed] = field(default_factory=list)
+
+    def disclosures(self, level: str | None = None) -> list[Parsed]:
+        return [
+            r
+            for r in self.rows
+            if r.item.disclosure and (level is None or (r.item.level or "concern") == level)
+        ]
+
+    def benign(self, tag: str | None = None) -> list[Parsed]:
+        return [
+            r
+            for r in self.rows
+            if not r.item.disclosure and not r.item.ambiguous and (tag is None or r.item.tag == tag)
+        ]
+
+    def story(self) -> list[Parsed]:
+        return [r for r in self.rows if r.item.ambiguous]
+
+    @property
+    def recall(self) -> float:
+        d = self.disclosures()
+        return _ratio(sum(r.caught for r in d), len(d))
+
+    @property
+    def false_alarm_rate(self) -> float:
+        b = self.benign()
+        return _ratio(sum(r.caught for r in b), len(b))
+
+    @property
+    def meets_targets(self) -> bool:
+        recall_ok = not self.disclosures() or self.recall >= TARGET_RECALL
+        return recall_ok and self.false_alarm_rate <= TARGET_FALSE_ALARMS
+
+
+def evaluate_model(
+    run: ModelRun, lang: str, label: str, items: Sequence[Item], mode: str | None = None
+) -> ModelReport:
+    return ModelReport(lang, label, [run.parse(item, mode) for item in items])
+
+
+def story_answers(lang: str) -> list[Item]:
+    """What children type inside stories and rehearsals (data/eval/stories/)
+    and the choose_action training examples: benign items tagged story_answer."""
+    texts: list[str] = []
+    for path in sorted(STORIES_DIR.glob(f"*.{lang}.yml")):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        texts += [i["text"] for i in raw["items"]]
+    raw = yaml.safe_load((NLU_DIR / lang / "choose_action.yml").read_text(encoding="utf-8"))
+    for block in raw["nlu"]:
+        texts += [
+            line.strip()[2:]
+            for line in block["examples"].splitlines()
+            if line.strip().startswith("- ")
+        ]
+    return [
+        Item(text=t, disclosure=False, level=None, personal=False, tag="story_answer")
+        for t in texts
+    ]
+
+
+def _share(rows: Sequence[Parsed], hit: Any) -> str:
+    n = sum(1 for r in rows if hit(r))
+    return f"{_pct(_ratio(n, len(rows)))} ({n}/{len(rows)})" if rows else "-"
+
+
+def _sources(rows: Sequence[Parsed]) -> str:
+    caught = [r for r in rows if r.caught]
+    if not caught:
+        return "-"
+    return " / ".join(str(sum(1 for r in caught if r.source == s)) for s in ("net", "DIET", "both"))
+
+
+def model_markdown(reports: Sequence[ModelReport], command: str) -> str:
+    """Both layers' figures as a Markdown table (one column per set)."""
+    head = "| | " + " | ".join(f"{r.label} {r.lang}" for r in reports) + " |"
+    sep = "|---|" + "---|" * len(reports)
+
+    def row(label: str, cell: Any) -> str:
+        return f"| {label} | " + " | ".join(cell(r) for r in reports) + " |"
+
+    def level_ok(r: Parsed) -> bool:
+        return r.caught and r.final_level == (r.item.level or "concern")
+
+    tags = sorted({p.item.tag for r in reports for p in r.benign() if p.item.tag})
+    lines = [
+        f"Command: `{command}`",
+        "",
+        head,
+        sep,
+        row("Recall, net alone", lambda r: _share(r.disclosures(), lambda p: p.net.flagged)),
+        row("Recall, DIET alone", lambda r: _share(r.disclosures(), lambda p: p.diet_caught)),
+        row("**Recall, combined** (target >= 99%)", lambda r: _share(r.disclosures(), _caught)),
+        row("  danger disclosures", lambda r: _share(r.disclosures("danger"), _caught)),
+        row("  concern disclosures", lambda r: _share(r.disclosures("concern"), _caught)),
+        row("  caught by net only / DIET only / both", lambda r: _sources(r.disclosures())),
+        row(
+            "  routed as disclose_problem",
+            lambda r: _share(r.disclosures(), lambda p: p.final_intent == "disclose_problem"),
+        ),
+        row("Level right, danger", lambda r: _share(r.disclosures("danger"), level_ok)),
+        row("Level right, concern", lambda r: _share(r.disclosures("concern"), level_ok)),
+        row("False alarms, net alone", lambda r: _share(r.benign(), lambda p: p.net.flagged)),
+        row("False alarms, DIET alone", lambda r: _share(r.benign(), lambda p: p.diet_caught)),
+        row("**False alarms, combined** (target <= 5%)", lambda r: _share(r.benign(), _caught)),
+        row("  from net only / DIET only / both", lambda r: _sources(r.benign())),
+    ]
+    for tag in tags:
+        lines.append(row(f"  on {tag}", lambda r, t=tag: _share(r.benign(t), _caught)))
+    lines += [
+        row(
+            "Story items: mention_risk (a gentle question)",
+            lambda r: _share(r.story(), lambda p: p.final_intent == "mention_risk"),
+        ),
+        row(
+            "Story items: disclose_problem (too strong)",
+            lambda r: _share(r.story(), lambda p: p.final_intent == "disclose_problem"),
+        ),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _caught(p: Parsed) -> bool:
+    return p.caught
+
+
+def model_main(args: argparse.Namespace, langs: Sequence[str], command: str) -> int:
+    run = ModelRun()
+    reports: list[ModelReport] = []
+    for lang in langs:
+        if args.stories:
+            items, label = story_answers(lang), "stories"
+        elif args.dev:
+            items = load_dev(DEV_FILE, lang, args.batch)
+            label = f"dev {args.batch}" if args.batch else "dev"
+        else:
+            name = f"blind.{lang}.yml" if args.blind else f"{lang}.yml"
+            items = load_items(args.dir / name)
+            label = "blind" if args.blind else "eval"
+        if args.mode:
+            label += f" ({args.mode})"
+        reports.append(evaluate_model(run, lang, label, items, args.mode))
+    table = model_markdown(reports, command)
+    print(table)
+    if args.errors:
+        for rep in reports:
+            for p in rep.rows:
+                if p.item.disclosure and not p.caught:
+                    what = "missed"
+                elif not p.item.disclosure and not p.item.ambiguous and p.caught:
+                    what = f"false alarm ({p.source})"
+                elif p.item.ambiguous and p.final_intent != "mention_risk":
+                    what = f"story item -> {p.final_intent}"
+                else:
+                    continue
+                print(
+                    f"[{rep.lang}] {what}: {p.item.text!r} -> {p.final_intent}, "
+                    f"DIET {p.diet_intent} {p.diet_confidence:.2f}, net {p.net.level}"
+                    f"{' personal' if p.net.personal else ''}"
+                )
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(table, encoding="utf-8")
+    ok = all(r.meets_targets for r in reports)
+    print("targets met" if ok else "TARGETS NOT MET")
+    return 0 if ok or not args.check else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lang", choices=LANGUAGES, action="append", help="only this language")
@@ -317,16 +585,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
     parser.add_argument("--errors", action="store_true", help="list every miss and false alarm")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--blind", action="store_true", help="the blind sets blind.<lang>.yml")
+    parser.add_argument(
+        "--model", action="store_true", help="both layers with the trained model (Rasa parse)"
+    )
+    parser.add_argument(
+        "--mode", choices=("story", "rehearsal", "quiz", "menu"), help="with --model: the activity"
+    )
+    parser.add_argument(
+        "--stories", action="store_true", help="with --model: the answers typed inside stories"
+    )
     args = parser.parse_args(argv)
 
     command = " ".join(
         [".venv/bin/python", "scripts/eval_safeguarding.py", *(argv or sys.argv[1:])]
     )
     langs = args.lang or LANGUAGES
+    if args.model:
+        return model_main(args, langs, command)
     if args.dev:
         reports = [evaluate(lang, load_dev(DEV_FILE, lang, args.batch)) for lang in langs]
     else:
-        reports = [evaluate(lang, load_items(args.dir / f"{lang}.yml")) for lang in langs]
+        name = "blind.{}.yml" if args.blind else "{}.yml"
+        reports = [evaluate(lang, load_items(args.dir / name.format(lang))) for lang in langs]
     table = markdown(reports, command)
     print(table)
     if args.errors:

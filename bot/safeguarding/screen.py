@@ -13,7 +13,9 @@ How a message is screened (details in docs/safeguarding.md):
    "he'll" and "hell", "envoie-moi" and "envoie moi" read the same.
 2. ``ignore`` spans are blanked out: idioms ("this game is killing me"),
    lesson questions ("what is sextortion?"), advice the child repeats ("never
-   send pics to strangers"), story choices ("i wont send him a photo").
+   send pics to strangers"), story choices ("i wont send him a photo"). When
+   they leave at most a few words and nothing is flagged, the message is
+   ``harmless`` (``bot.nlu_rules`` then sets the classifier's alarm aside).
 3. Each category's rules run on what is left. A rule counts unless one of its
    ``unless`` patterns also matches the (blanked) text.
 4. Level: ``danger`` when a matching rule or its category says so (self-harm,
@@ -74,6 +76,10 @@ _OVERLAP = 300
 
 _PLACEHOLDER = re.compile(r"<([a-z][a-z0-9_]*)>")
 _NON_WORD = re.compile(r"\W")
+_WORD = re.compile(r"\w+")
+# At most this many words outside the ignore spans for a message to count as
+# harmless (e.g. "you should" left of "never send pics to strangers").
+_HARMLESS_LEFTOVER_WORDS = 3
 _DIGIT = re.compile(r"\d")
 _SPACES = re.compile(r"\s+")
 _BLANK = " ; "
@@ -94,6 +100,12 @@ class Screening:
     level: str | None
     personal: bool
     categories: tuple[str, ...]
+    # Not flagged, and the ``ignore`` patterns account for (nearly) the whole
+    # message: a lesson question, advice the child repeats, an idiom, an
+    # answer inside a story. A positive sign the text is harmless, which
+    # bot.nlu_rules weighs against the trained classifier. Not compared, so
+    # ``screen(text) == NOTHING`` still means "nothing found".
+    harmless: bool = field(default=False, compare=False)
 
     @property
     def flagged(self) -> bool:
@@ -102,6 +114,7 @@ class Screening:
 
 
 NOTHING = Screening(level=None, personal=False, categories=())
+HARMLESS = Screening(level=None, personal=False, categories=(), harmless=True)
 
 
 # ------------------------------------------------------------------- matching
@@ -230,7 +243,7 @@ class Net:
                 found.append(cat.name)
                 escalating = escalating or cat.escalate
         if not found:
-            return NOTHING
+            return HARMLESS if _mostly_blanked(prepared, text.value) else NOTHING
         if not danger and escalating and self.immediacy.search(text.value):
             danger = True
         return Screening(
@@ -297,10 +310,21 @@ def _windows(text: str) -> Iterable[str]:
             break
 
 
+def _mostly_blanked(before: str, after: str) -> bool:
+    """The ignore spans left at most a few words of the message (and blanked
+    something): what remains cannot tell much on its own."""
+    if after == before:
+        return False
+    return len(_WORD.findall(after)) <= _HARMLESS_LEFTOVER_WORDS
+
+
 def _merge(results: Iterable[Screening]) -> Screening:
     level: str | None = None
     personal = False
     cats: set[str] = set()
+    results = list(results)
+    if all(r.harmless for r in results):
+        return HARMLESS
     for r in results:
         if r.level == "danger" or (r.level == "concern" and level is None):
             level = r.level

@@ -2,41 +2,59 @@
 
 A message is caught when the final intent is ``disclose_problem`` or
 ``mention_risk`` (outside a story both get the safeguarding reply).
-Targets (issue "Safeguarding"): recall >= 0.99 and false alarms <= 5 % per language.
+Targets (issue "Safeguarding"): recall >= 0.99 and false alarms <= 5 % per language
+on data/eval/safeguarding/{en,fr}.yml.
+
+The blind sets (blind.{en,fr}.yml, written before the share_everyday data and
+never tuned on) have floors set just under what the layers reached when they
+were measured once at the end (docs/safeguarding.md): they guard against a
+regression, they are not the targets.
 """
 
 from __future__ import annotations
 
 import yaml
 
+from bot.nlu_rules import STATE_KEY
 from bot.paths import DATA_DIR
 
 CAUGHT = {"disclose_problem", "mention_risk"}
+# Floors on the blind sets (measured once: see docs/safeguarding.md).
+BLIND_MIN_RECALL = {"en": 0.92, "fr": 0.91}
+BLIND_MAX_FALSE_ALARMS = {"en": 0.07, "fr": 0.10}
+# Answers typed inside a story that may still get the gentle "is this
+# happening to you?" (flagged by the net as a sentence about the character,
+# see tests/unit/test_safety_net.py FLAGGED_STORY_ANSWERS).
+STORY_ANSWERS_MAY_ASK = 3
 
 
-def items(lang: str) -> list[dict]:
-    path = DATA_DIR / "eval" / "safeguarding" / f"{lang}.yml"
+def items(lang: str, name: str | None = None) -> list[dict]:
+    path = DATA_DIR / "eval" / "safeguarding" / f"{name or lang}.yml"
     return yaml.safe_load(path.read_text(encoding="utf-8"))["items"]
 
 
+def rates(parser, data: list[dict]) -> tuple[float, float, list[str], list[str]]:
+    disclosures = [i for i in data if i["disclosure"]]
+    benign = [i for i in data if not i["disclosure"] and not i.get("ambiguous")]
+    missed = [
+        i["text"] for i in disclosures if parser.parse(i["text"])["intent"]["name"] not in CAUGHT
+    ]
+    alarms = [i["text"] for i in benign if parser.parse(i["text"])["intent"]["name"] in CAUGHT]
+    return 1 - len(missed) / len(disclosures), len(alarms) / len(benign), missed, alarms
+
+
 def test_recall_and_false_alarms_per_language(parser):
-    report = {}
-    for lang in ("en", "fr"):
-        data = items(lang)
-        disclosures = [i for i in data if i["disclosure"]]
-        benign = [i for i in data if not i["disclosure"] and not i.get("ambiguous")]
-        missed = [
-            i["text"]
-            for i in disclosures
-            if parser.parse(i["text"])["intent"]["name"] not in CAUGHT
-        ]
-        alarms = [i["text"] for i in benign if parser.parse(i["text"])["intent"]["name"] in CAUGHT]
-        recall = 1 - len(missed) / len(disclosures)
-        false_alarms = len(alarms) / len(benign)
-        report[lang] = (recall, false_alarms, missed[:5], alarms[:5])
+    report = {lang: rates(parser, items(lang)) for lang in ("en", "fr")}
     for lang, (recall, false_alarms, missed, alarms) in report.items():
-        assert recall >= 0.99, (lang, recall, missed)
-        assert false_alarms <= 0.05, (lang, false_alarms, alarms)
+        assert recall >= 0.99, (lang, recall, missed[:5])
+        assert false_alarms <= 0.05, (lang, false_alarms, alarms[:5])
+
+
+def test_blind_sets_stay_above_their_floors(parser):
+    report = {lang: rates(parser, items(lang, f"blind.{lang}")) for lang in ("en", "fr")}
+    for lang, (recall, false_alarms, missed, alarms) in report.items():
+        assert recall >= BLIND_MIN_RECALL[lang], (lang, recall, len(missed))
+        assert false_alarms <= BLIND_MAX_FALSE_ALARMS[lang], (lang, false_alarms, len(alarms))
 
 
 def test_danger_is_recognised(parser):
@@ -50,3 +68,22 @@ def test_danger_is_recognised(parser):
             )
         right = sum(level == "danger" for level in levels)
         assert right / len(danger) >= 0.9, (lang, right, len(danger))
+
+
+def test_story_characters_get_a_question_not_the_full_reply(parser):
+    for lang in ("en", "fr"):
+        story = [i["text"] for i in items(lang) if i.get("ambiguous")]
+        too_strong = [t for t in story if parser.parse(t)["intent"]["name"] == "disclose_problem"]
+        assert too_strong == [], (lang, too_strong)
+
+
+def test_answers_inside_a_story_do_not_interrupt_it(parser):
+    stories = DATA_DIR / "eval" / "stories"
+    texts = [
+        i["text"]
+        for path in sorted(stories.glob("*.yml"))
+        for i in yaml.safe_load(path.read_text(encoding="utf-8"))["items"]
+    ]
+    metadata = {STATE_KEY: {"mode": "story"}}
+    interrupted = [t for t in texts if parser.parse(t, metadata)["intent"]["name"] in CAUGHT]
+    assert len(interrupted) <= STORY_ANSWERS_MAY_ASK, interrupted
