@@ -8,6 +8,7 @@ at server start, keeps the first child's turn as fast as the others.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from rasa_sdk.__main__ import main_from_args
@@ -35,12 +36,33 @@ def warm_up() -> None:
         logger.warning("database not ready (%s): progress will be skipped", type(error).__name__)
 
 
+PURGE_EVERY_SECONDS = 24 * 3600
+
+
+def purge_daily() -> None:
+    """Retention: progress older than RETENTION_DAYS is deleted, now and every day."""
+
+    def loop() -> None:
+        from bot import storage
+
+        while True:
+            try:
+                counts = storage.purge()
+                logger.info("retention purge done: %s", counts)
+            except Exception as error:  # the database may be down; try again tomorrow
+                logger.warning("retention purge skipped (%s)", type(error).__name__)
+            time.sleep(PURGE_EVERY_SECONDS)
+
+    threading.Thread(target=loop, name="retention-purge", daemon=True).start()
+
+
 def main() -> None:
     parser = create_argument_parser()
     args = parser.parse_args()
     if not args.actions:
         args.actions = "actions"
     warm_up()
+    purge_daily()
     main_from_args(args)
 
 
