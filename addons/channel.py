@@ -21,7 +21,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import fallback
-from bot.guard import BadRequest, RateLimiter, parse_body
+from bot.guard import BadRequest, RateLimiter, clean_payload, is_blank, parse_body
 from bot.nlu_rules import STATE_KEY, STATE_SLOTS
 
 logger = logging.getLogger(__name__)
@@ -39,11 +39,39 @@ class LumiRestInput(RestInput):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> LumiRestInput:
+        from addons import speedups
+
+        speedups.install()  # created once, at server start
         credentials = credentials or {}
         return cls(
             rate_per_second=float(credentials.get("rate_per_second", 2.0)),
             burst=int(credentials.get("burst", 10)),
         )
+
+    @staticmethod
+    def _domain_names(request: Request) -> tuple[list[str] | None, list[str] | None]:
+        """The loaded model's intents and entities (``None`` before a model is loaded)."""
+        try:
+            domain = request.app.ctx.agent.domain
+            return list(domain.intents), list(domain.entities)
+        except Exception:
+            return None, None
+
+    async def _state(self, request: Request, sender: str) -> dict[str, Any]:
+        """The slots the NLU needs (language choice, mode): the tracker store's small
+        copy when it keeps one (ours do), else read from the conversation."""
+        store = getattr(request.app.ctx, "agent", None)
+        store = getattr(store, "tracker_store", None)
+        while store is not None and not hasattr(store, "conversation_state"):
+            store = getattr(store, "_tracker_store", None)  # Rasa's wrappers
+        if store is not None:
+            try:
+                state = await store.conversation_state(sender)
+                return dict(state) if state else {}
+            except Exception:
+                logger.warning("could not read the conversation's language state")
+        slots = await self._slots(request, sender)
+        return {name: slots.get(name) for name in STATE_SLOTS}
 
     async def _slots(self, request: Request, sender: str) -> dict[str, Any]:
         """The conversation's slots, or {} (never fails the request)."""
@@ -76,7 +104,9 @@ class LumiRestInput(RestInput):
                     fallback.slow_down(lang), status=429, headers={"Retry-After": "2"}
                 )
 
-            if not incoming.text.strip():
+            # "/foo", "/restart", payload arguments only the NLU may set: see clean_payload
+            incoming.text = clean_payload(incoming.text, *self._domain_names(request))
+            if is_blank(incoming.text):
                 slots = await self._slots(request, incoming.sender)
                 lang = fallback.language_for(slots, incoming.metadata)
                 return response.json(fallback.empty_message(lang))
@@ -84,8 +114,7 @@ class LumiRestInput(RestInput):
             metadata = dict(incoming.metadata)
             if incoming.truncated:
                 metadata["truncated"] = True
-            slots = await self._slots(request, incoming.sender)
-            metadata[STATE_KEY] = {name: slots.get(name) for name in STATE_SLOTS}
+            metadata[STATE_KEY] = await self._state(request, incoming.sender)
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(
@@ -100,6 +129,7 @@ class LumiRestInput(RestInput):
             except Exception:
                 logger.exception("handling a message failed")
             if not collector.messages:
+                slots = await self._slots(request, incoming.sender)
                 lang = fallback.language_for(slots, metadata, incoming.text)
                 country = fallback.country_for(slots, metadata)
                 logger.warning("the assistant produced no reply; answering from the channel")

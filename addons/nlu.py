@@ -24,6 +24,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import helplines, language
 from bot.nlu_rules import annotate
+from bot.normalise import collapse_repeated_words
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,8 @@ class _Untrained(GraphComponent):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
 class LongTextGuard(_Untrained):
-    """Cuts the text the classifiers see to ``max_chars`` (the full text is kept)."""
+    """Cuts the text the classifiers see to ``max_chars`` and runs of one word to
+    three (the full text is kept for the safety net, the actions and the checker)."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -65,9 +67,13 @@ class LongTextGuard(_Untrained):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get("text")
-            if isinstance(text, str) and len(text) > self.max_chars:
+            if not isinstance(text, str):
+                continue
+            short = text if text.startswith("/") else collapse_repeated_words(text)
+            short = short[: self.max_chars]
+            if short != text:
                 message.data[FULL_TEXT] = text
-                message.data["text"] = text[: self.max_chars]
+                message.data["text"] = short
         return messages
 
 

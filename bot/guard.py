@@ -10,7 +10,9 @@ import json
 import re
 import threading
 import time
+import unicodedata
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +20,23 @@ MAX_SENDER_CHARS = 128
 # Longest text passed on (a pasted conversation may be long; the rest is cut).
 MAX_TEXT_CHARS = 20000
 MAX_METADATA_BYTES = 4096
+# Deepest nesting accepted in metadata (the web page sends a flat object).
+MAX_METADATA_DEPTH = 8
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Half of a UTF-16 pair on its own (JSON "\ud800"): not text, cannot be encoded.
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Entities only the NLU component sets (addons/nlu.py); a payload must not set
+# them, or a child could put the conversation in a state no reply matches
+# (e.g. country "XX": the safeguarding reply would lose the child's language).
+NLU_ONLY_ENTITIES = frozenset(
+    {"detected_language", "reply_language", "metadata_country", "safeguard_level"}
+)
+# Rasa's own intents: not part of the contract, and Lumi has no reply to them.
+RASA_INTERNAL_INTENTS = frozenset({"restart", "back", "session_start"})
+# Rasa's ``/intent@confidence{json}`` form (RegexMessageHandler), over every line.
+_PAYLOAD = re.compile(
+    r"^/(?P<intent>[^{@]+)(?P<confidence>@[0-9.]+)?(?P<entities>\{.+\})?(?P<rest>.*)$", re.DOTALL
+)
 
 
 class BadRequest(ValueError):
@@ -40,12 +58,14 @@ def parse_body(raw: bytes | str | None) -> Incoming:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise BadRequest("the body is not valid JSON") from error
+    except RecursionError as error:  # thousands of nested [ or {
+        raise BadRequest("the body is nested too deeply") from error
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object with 'sender' and 'message'")
     sender = body.get("sender")
     if not isinstance(sender, str) or not sender.strip():
         raise BadRequest("'sender' must be a non-empty string")
-    if len(sender) > MAX_SENDER_CHARS or _CONTROL.search(sender):
+    if len(sender) > MAX_SENDER_CHARS or not sender.isprintable():
         raise BadRequest(f"'sender' must be at most {MAX_SENDER_CHARS} printable characters")
     text = body.get("message")
     if not isinstance(text, str):
@@ -55,13 +75,83 @@ def parse_body(raw: bytes | str | None) -> Incoming:
         metadata = {}
     if not isinstance(metadata, dict):
         raise BadRequest("'metadata' must be a JSON object")
-    if len(json.dumps(metadata, ensure_ascii=False).encode()) > MAX_METADATA_BYTES:
+    if _depth(metadata) > MAX_METADATA_DEPTH:
+        raise BadRequest(f"'metadata' must be nested at most {MAX_METADATA_DEPTH} levels deep")
+    try:
+        size = len(json.dumps(metadata, ensure_ascii=False).encode())
+    except UnicodeEncodeError as error:
+        raise BadRequest("'metadata' must be valid text (no lone surrogates)") from error
+    if size > MAX_METADATA_BYTES:
         raise BadRequest(f"'metadata' must be at most {MAX_METADATA_BYTES} bytes")
-    text = _CONTROL.sub("", text)
+    text = _LONE_SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
     truncated = len(text) > MAX_TEXT_CHARS
     if truncated:
         text = text[:MAX_TEXT_CHARS]
     return Incoming(sender=sender, text=text, metadata=metadata, truncated=truncated)
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests lists and objects (iterative: no recursion limit)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def is_blank(text: str) -> bool:
+    """Nothing to read: empty, spaces, or invisible characters only (zero-width...)."""
+    return all(ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc", "Cs") for ch in text)
+
+
+def clean_payload(
+    text: str, intents: Collection[str] | None, entities: Collection[str] | None
+) -> str:
+    """A message starting with ``/`` as Rasa should read it.
+
+    - ``/intent{json}`` of a known intent: arguments that are not entities of the
+      domain, or that only the NLU may set (``NLU_ONLY_ENTITIES``), are dropped;
+      a confidence (``@0.1``) and unreadable or too deeply nested arguments
+      too: ``/start{not json`` is ``/start``.
+    - Anything else (``/``, ``//``, ``/foo``, ``/ he wants my photos``, Rasa's
+      ``/restart``): the child typed it, so it is read as typed text without
+      the slashes. Language detection and the safety net run on it (they skip
+      payloads), and Rasa does not log it as an unparsable payload.
+
+    ``intents`` / ``entities``: the domain's (``None``: the text is left alone).
+    """
+    stripped = text.strip()
+    if not stripped.startswith("/") or intents is None:
+        return text
+    match = _PAYLOAD.match(stripped)
+    intent = match.group("intent").strip() if match else ""
+    if not match or intent not in intents or intent in RASA_INTERNAL_INTENTS:
+        return stripped.lstrip("/").strip()
+    arguments: dict[str, Any] = {}
+    raw = match.group("entities")
+    if raw and not match.group("rest").strip():
+        try:
+            parsed = json.loads(raw)
+        except (ValueError, RecursionError):
+            parsed = None
+        # deeper than metadata may be: Rasa deep-copies entities (RecursionError)
+        if isinstance(parsed, dict) and _depth(parsed) <= MAX_METADATA_DEPTH:
+            arguments = {
+                key: value
+                for key, value in parsed.items()
+                if key not in NLU_ONLY_ENTITIES and (entities is None or key in entities)
+            }
+    if not arguments:
+        return f"/{intent}"
+    return f"/{intent}" + json.dumps(arguments, separators=(",", ":"))
 
 
 class RateLimiter:

@@ -161,6 +161,12 @@ def process_env(settings: Settings, base: dict[str, str] | None = None) -> dict[
         RASA_TOKEN=settings.rasa_token,
         PYTHONUNBUFFERED="1",
     )
+    # rasa_sdk binds SANIC_HOST (0.0.0.0 by default): keep the action server,
+    # which has no authentication, on the same interface as Rasa.
+    env.setdefault("SANIC_HOST", settings.host)
+    # Rasa opens a connection per action call; if its loop stalls past Sanic's
+    # default 5 s keep-alive the action server closes it and the action is lost.
+    env.setdefault("SANIC_KEEP_ALIVE_TIMEOUT", "30")
     return env
 
 

@@ -32,3 +32,24 @@ def normalise(text: str) -> str:
 def words(text: str) -> list[str]:
     """Word tokens of already-normalised text; apostrophes split ("j'ai" -> j, ai)."""
     return _WORD.findall(text)
+
+
+def collapse_repeated_words(text: str, keep: int = 3) -> str:
+    """``text`` with runs of the same word cut to ``keep`` ("blah blah blah blah ..."
+    -> "blah blah blah"), for the intent classifier: a word pasted hundreds of
+    times outweighs everything else in a bag of words and looks like nothing
+    children say. Runs of phrases ("j'ai peur j'ai peur") are left alone, and
+    text without such a run is returned unchanged.
+    """
+    tokens = text.split()
+    kept: list[str] = []
+    previous, run = None, 0
+    for token in tokens:
+        key = normalise(token).strip(".,;:!?…'\"")
+        run = run + 1 if key and key == previous else 1
+        previous = key
+        if run <= keep:
+            kept.append(token)
+    if len(kept) == len(tokens):
+        return text
+    return " ".join(kept)

@@ -2,7 +2,7 @@
 # Every test tier, in order (called by `make test`, after set-up and training).
 #   1. lint, format and types   2. unit tests (no model; storage on SQLite and PostgreSQL)
 #   3. rasa data validate       4. conversation tests on the trained model
-#   5. end-to-end over REST     6. browser tests in Debian's Chromium
+#   5. end-to-end over REST     6. robustness (bad input, faults) 7. browser tests in Chromium
 # Services the tests need (PostgreSQL, Redis, Chromium) are installed and started
 # here and stopped on exit.
 set -euo pipefail
@@ -44,6 +44,9 @@ $PY -m pytest tests/conversation -q -p no:cacheprovider --junitxml=var/test-resu
 
 step "end-to-end tests over REST"
 $PY -m pytest tests/e2e -q -p no:cacheprovider --junitxml=var/test-results/e2e.xml
+
+step "robustness: bad input, limits, exposure, faults"
+$PY -m pytest tests/robustness -q -p no:cacheprovider --junitxml=var/test-results/robustness.xml
 
 if [ -d tests/browser ]; then
   step "browser tests (Chromium)"

@@ -73,3 +73,14 @@ def test_endpoints_in_memory_by_default_and_redis_by_url():
     text = launcher.endpoints_yaml(s)
     assert "RedactingRedisTrackerStore" in text and "record_exp" in text
     assert "db: 4" in text and "db: 5" in text  # separate databases for tracker and locks
+
+
+def test_action_server_binds_rasas_interface_and_keeps_connections_alive():
+    settings = launcher.settings_from_env({"LUMI_HOST": "127.0.0.1"})
+    env = launcher.process_env(settings, base={})
+    assert env["SANIC_HOST"] == "127.0.0.1"  # rasa_sdk would bind 0.0.0.0
+    assert int(env["SANIC_KEEP_ALIVE_TIMEOUT"]) > 5  # Sanic's default loses actions on stalls
+    assert env["RASA_TELEMETRY_ENABLED"] == "false"
+    # an operator's own choice (a container listening on all interfaces) is kept
+    env = launcher.process_env(settings, base={"SANIC_HOST": "0.0.0.0"})
+    assert env["SANIC_HOST"] == "0.0.0.0"
