@@ -8,12 +8,14 @@ UV_VERSION := 0.13.9
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help run test install model lint unit conversation e2e browser lock bench check-helplines clean
+.PHONY: help run test install model lint unit conversation e2e browser lock bench scale-test soak check-helplines clean
 
 help:
 	@echo "make run    set up, train if needed, start Rasa, actions and web app"
 	@echo "make test   set up, train if needed, run every test tier"
 	@echo "make bench  benchmark against a stock Rasa assistant"
+	@echo "make scale-test  2 Rasa replicas behind nginx, Redis stores, failover (about 7 min)"
+	@echo "make soak   10-minute soak, 30 children, memory and errors"
 
 $(PY):
 	PYENV_VERSION=3.10.13 python3.10 -m venv $(VENV)
@@ -52,6 +54,13 @@ lock: | $(PY)
 
 bench: model
 	$(PY) -m bench.run
+
+# Rasa's horizontal path on this machine: replicas, nginx, Redis lock/tracker stores, failover.
+scale-test: model
+	$(PY) -m scale.run
+
+soak: model
+	$(PY) scripts/soak.py
 
 clean:
 	rm -rf models var .pytest_cache .mypy_cache .ruff_cache

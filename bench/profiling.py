@@ -277,7 +277,8 @@ def remote_calls_per_turn(stack: Any, senders: list[str]) -> dict[str, Any]:
     assert stack.settings
     action_url = f"http://127.0.0.1:{stack.settings.action_port}/actions"
     custom = {a["name"] for a in requests.get(action_url, timeout=10).json()}
-    user_turns, calls, by_name = 0, 0, {}
+    user_turns, calls = 0, 0
+    by_name: dict[str, int] = {}
     for sender in senders:
         reply = requests.get(
             f"{stack.rasa_url}/conversations/{sender}/tracker",

@@ -71,7 +71,7 @@ def machine_info() -> dict[str, Any]:
 
     import psutil
 
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in ("rasa", "rasa-sdk", "tensorflow", "sanic", "aiohttp", "psutil"):
         try:
             versions[name] = version(name)

@@ -108,6 +108,7 @@ def start_variant(workdir: Path, patches: list[str]) -> Any:
     workdir.mkdir(parents=True, exist_ok=True)
     stack = Stack.create(workdir)
     stack.start("actions")
+    assert stack.settings
     endpoints = workdir / "endpoints.yml"
     config = yaml.safe_load(endpoints_yaml(stack.settings))
     if "selective_domain" in patches:

@@ -1,0 +1,1 @@
+"""Scale-out test: Rasa replicas behind nginx with shared Redis stores (``python -m scale.run``)."""
