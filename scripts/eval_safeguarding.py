@@ -355,7 +355,7 @@ class ModelRun:
     """Parses texts with the trained model, recording what the classifier said
     before ``bot.nlu_rules`` combined it with the net."""
 
-    def __init__(self) -> None:
+    def __init__(self, model: str = "models/lumi.tar.gz") -> None:
         import logging
 
         from rasa.utils.log_utils import configure_structlog
@@ -372,7 +372,7 @@ class ModelRun:
             return original(**kwargs)
 
         nlu_addon.annotate = recording
-        self.parser = Parser()
+        self.parser = Parser(model)
 
     def parse(self, item: Item, mode: str | None = None) -> Parsed:
         from bot.nlu_rules import CLASSIFIER_ONLY_CONFIDENCE, STATE_KEY, combine
@@ -534,8 +534,15 @@ def _caught(p: Parsed) -> bool:
     return p.caught
 
 
+def set_file(args: argparse.Namespace, lang: str) -> str:
+    """The evaluation file: ``<lang>.yml``, ``blind.<lang>.yml`` or ``<set>.<lang>.yml``."""
+    if args.set:
+        return f"{args.set}.{lang}.yml"
+    return f"blind.{lang}.yml" if args.blind else f"{lang}.yml"
+
+
 def model_main(args: argparse.Namespace, langs: Sequence[str], command: str) -> int:
-    run = ModelRun()
+    run = ModelRun(str(args.model_file))
     reports: list[ModelReport] = []
     for lang in langs:
         if args.stories:
@@ -544,9 +551,8 @@ def model_main(args: argparse.Namespace, langs: Sequence[str], command: str) -> 
             items = load_dev(DEV_FILE, lang, args.batch)
             label = f"dev {args.batch}" if args.batch else "dev"
         else:
-            name = f"blind.{lang}.yml" if args.blind else f"{lang}.yml"
-            items = load_items(args.dir / name)
-            label = "blind" if args.blind else "eval"
+            items = load_items(args.dir / set_file(args, lang))
+            label = args.set or ("blind" if args.blind else "eval")
         if args.mode:
             label += f" ({args.mode})"
         reports.append(evaluate_model(run, lang, label, items, args.mode))
@@ -586,8 +592,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--errors", action="store_true", help="list every miss and false alarm")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--blind", action="store_true", help="the blind sets blind.<lang>.yml")
+    parser.add_argument("--set", help="the sets <SET>.<lang>.yml (e.g. blind2)")
     parser.add_argument(
         "--model", action="store_true", help="both layers with the trained model (Rasa parse)"
+    )
+    parser.add_argument(
+        "--model-file", type=Path, default=Path("models/lumi.tar.gz"), help="with --model"
     )
     parser.add_argument(
         "--mode", choices=("story", "rehearsal", "quiz", "menu"), help="with --model: the activity"
@@ -606,8 +616,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.dev:
         reports = [evaluate(lang, load_dev(DEV_FILE, lang, args.batch)) for lang in langs]
     else:
-        name = "blind.{}.yml" if args.blind else "{}.yml"
-        reports = [evaluate(lang, load_items(args.dir / name.format(lang))) for lang in langs]
+        reports = [evaluate(lang, load_items(args.dir / set_file(args, lang))) for lang in langs]
     table = markdown(reports, command)
     print(table)
     if args.errors:

@@ -15,12 +15,12 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 class Parser:
     """Parses texts with the trained model, as the Rasa server does."""
 
-    def __init__(self) -> None:
+    def __init__(self, model: str = "models/lumi.tar.gz") -> None:
         from rasa.core.agent import Agent
 
         require_model()
         self.loop = asyncio.new_event_loop()
-        self.agent = Agent.load("models/lumi.tar.gz")
+        self.agent = Agent.load(model)
 
     def parse(self, text: str, metadata: dict | None = None) -> dict:
         from rasa.core.channels.channel import UserMessage

@@ -13,15 +13,18 @@ regression, they are not the targets.
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from bot.nlu_rules import STATE_KEY
 from bot.paths import DATA_DIR
 
 CAUGHT = {"disclose_problem", "mention_risk"}
-# Floors on the blind sets (measured once: see docs/safeguarding.md).
-BLIND_MIN_RECALL = {"en": 0.92, "fr": 0.91}
-BLIND_MAX_FALSE_ALARMS = {"en": 0.07, "fr": 0.10}
+# Floors on the blind sets (measured: see docs/safeguarding.md). blind.* was
+# read while the patterns of the third round were written, so blind2.* (written
+# before that round, never read while tuning) is the honest one.
+BLIND_MIN_RECALL = {"blind": {"en": 0.92, "fr": 0.91}, "blind2": {"en": 0.84, "fr": 0.84}}
+BLIND_MAX_FALSE_ALARMS = {"blind": {"en": 0.07, "fr": 0.10}, "blind2": {"en": 0.19, "fr": 0.23}}
 # Answers typed inside a story that may still get the gentle "is this
 # happening to you?" (flagged by the net as a sentence about the character,
 # see tests/unit/test_safety_net.py FLAGGED_STORY_ANSWERS).
@@ -50,11 +53,12 @@ def test_recall_and_false_alarms_per_language(parser):
         assert false_alarms <= 0.05, (lang, false_alarms, alarms[:5])
 
 
-def test_blind_sets_stay_above_their_floors(parser):
-    report = {lang: rates(parser, items(lang, f"blind.{lang}")) for lang in ("en", "fr")}
-    for lang, (recall, false_alarms, missed, alarms) in report.items():
-        assert recall >= BLIND_MIN_RECALL[lang], (lang, recall, len(missed))
-        assert false_alarms <= BLIND_MAX_FALSE_ALARMS[lang], (lang, false_alarms, len(alarms))
+@pytest.mark.parametrize("name", ["blind", "blind2"])
+def test_blind_sets_stay_above_their_floors(parser, name):
+    report = {lang: rates(parser, items(lang, f"{name}.{lang}")) for lang in ("en", "fr")}
+    for lang, (recall, false_alarms, missed, _alarms) in report.items():
+        assert recall >= BLIND_MIN_RECALL[name][lang], (name, lang, recall, len(missed))
+        assert false_alarms <= BLIND_MAX_FALSE_ALARMS[name][lang], (name, lang, false_alarms)
 
 
 def test_danger_is_recognised(parser):
