@@ -12,7 +12,7 @@ from bot.paths import ROOT
 
 
 def held_out(lang: str) -> list[tuple[str, str]]:
-    path = ROOT / "tests" / "conversation" / f"test_stories_{lang}.yml"
+    path = ROOT / "tests" / "conversation" / "stories" / f"test_stories_{lang}.yml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     items = []
     for story in data["stories"]:
