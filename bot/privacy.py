@@ -8,8 +8,16 @@ REDACTED = ""
 
 
 def redact_dialogue(dialogue: dict[str, Any]) -> dict[str, Any]:
-    """A serialised Rasa dialogue with the text of every user message removed."""
+    """A serialised Rasa dialogue with the text of every user message removed,
+    and the text of every bot message too: a reply may quote the child (the
+    message checker shows the words it found in a pasted message), and the
+    dialogue never needs it again (policies read intents, actions and slots;
+    ``/resume`` rebuilds the step from the slots). Buttons and payloads stay."""
     for event in dialogue.get("events", []):
+        if event.get("event") == "bot":
+            if event.get("text"):
+                event["text"] = REDACTED
+            continue
         if event.get("event") != "user":
             continue
         event["text"] = REDACTED

@@ -31,6 +31,13 @@ def test_user_text_is_removed_and_structure_kept():
                 "entities": [{"entity": "x", "value": "a man", "extractor": "DIETClassifier"}],
             },
             {"event": "bot", "text": "Thank you for telling me."},
+            {
+                "event": "bot",
+                "text": "I found a trick: « send me a pic of zebracorn »",
+                "data": {
+                    "custom": {"kind": "tactic_check", "lang": "en", "tactics": ["photo_request"]}
+                },
+            },
         ],
     }
     out = redact_dialogue(dialogue)
@@ -39,4 +46,6 @@ def test_user_text_is_removed_and_structure_kept():
     user = out["events"][1]
     assert user["parse_data"]["intent"]["name"] == "disclose_problem"
     assert user["parse_data"]["entities"][0]["value"] == "en"
-    assert out["events"][2]["text"] == "Thank you for telling me."
+    # replies may quote the child (the checker's examples): their text goes too
+    assert "zebracorn" not in dumped and out["events"][2]["text"] == ""
+    assert out["events"][3]["data"]["custom"]["tactics"] == ["photo_request"]
