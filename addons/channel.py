@@ -11,6 +11,7 @@ No message text is ever logged here.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -43,10 +44,10 @@ class LumiRestInput(RestInput):
 
         speedups.install()  # created once, at server start
         credentials = credentials or {}
-        return cls(
-            rate_per_second=float(credentials.get("rate_per_second", 2.0)),
-            burst=int(credentials.get("burst", 10)),
-        )
+        # LUMI_RATE_PER_SECOND / LUMI_RATE_BURST override credentials.yml
+        rate = os.environ.get("LUMI_RATE_PER_SECOND") or credentials.get("rate_per_second", 2.0)
+        burst = os.environ.get("LUMI_RATE_BURST") or credentials.get("burst", 10)
+        return cls(rate_per_second=float(rate), burst=int(burst))
 
     @staticmethod
     def _domain_names(request: Request) -> tuple[list[str] | None, list[str] | None]:

@@ -12,7 +12,10 @@ from tests.servers import Stack, require_model
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     require_model()
-    stack = Stack.create(tmp_path_factory.mktemp("stack")).boot()
+    # The rate limit is tested by tests/robustness/test_limits.py; here scripts
+    # walk whole stories faster than any child would.
+    fast = {"LUMI_RATE_PER_SECOND": "1000", "LUMI_RATE_BURST": "1000"}
+    stack = Stack.create(tmp_path_factory.mktemp("stack"), extra_env=fast).boot()
     yield stack
     stack.stop_all()
 
