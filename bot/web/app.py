@@ -37,13 +37,15 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot import helplines
+from bot import helplines, language
 from bot import text as texts
 from bot.web import auth, classroom, security, teacher, views
 
 if TYPE_CHECKING:
     from bot.storage.store import Store
 
+# Set on a reply to a child asking for the other language in words.
+LANGUAGE_HEADER = "X-Lumi-Language"
 logger = logging.getLogger("lumi.web")
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -404,7 +406,13 @@ async def api_message(request: Request) -> Response:
         logger.warning("Rasa answered something that is not a list of messages")
         return _rasa_down(lang, country)
     logger.info("message answered (%d replies)", len(messages))
-    return JSONResponse(messages, headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store"}
+    # "en français stp": Lumi switches (bot.language, the same rule as its NLU);
+    # the header tells the page to switch its own words too.
+    switched = None if message.startswith("/") else language.switch_request(message)
+    if switched:
+        headers[LANGUAGE_HEADER] = switched
+    return JSONResponse(messages, headers=headers)
 
 
 def _rasa_down(lang: str, country: str | None) -> Response:

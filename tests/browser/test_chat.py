@@ -106,6 +106,15 @@ def test_language_button_from_lumi_switches_the_page_too(page):
     assert page.locator("#send").inner_text() == texts.t("web.chat.send", "fr")
 
 
+def test_asking_for_french_in_words_switches_the_page_too(page):
+    open_chat(page, "en")
+    send_text(page, "en francais stp")
+    page.wait_for_function("() => document.documentElement.lang === 'fr'")
+    assert texts.t("menu.language_set", "fr") in log_text(page)
+    assert page.locator("#send").inner_text() == texts.t("web.chat.send", "fr")
+    assert "lang=fr" in page.url
+
+
 def test_initial_language_from_accept_language(browser, base_url):
     context = browser.new_context(locale="fr-FR", base_url=base_url)
     page = context.new_page()

@@ -363,6 +363,23 @@ def test_strings_endpoint(client):
 # ----------------------------------------------------------------- the proxy
 
 
+@pytest.mark.parametrize(
+    ("typed", "header"),
+    [
+        ("en français stp", "fr"),
+        ("english please", "en"),
+        ("parle francais", "fr"),
+        ("hello", None),
+        ('/set_language{"language":"fr"}', None),  # a button: the page switched itself
+        ("i read a book in french at school yesterday with my class", None),
+    ],
+)
+def test_a_language_asked_for_in_words_is_told_to_the_page(client, typed, header):
+    response = post(client, {"sender": SENDER, "message": typed})
+    assert response.status_code == 200
+    assert response.headers.get("x-lumi-language") == header
+
+
 def test_proxy_passes_message_payloads_and_metadata(client, rasa):
     response = post(
         client,

@@ -528,8 +528,9 @@
       body: JSON.stringify({ sender: learner, message: message, metadata: metadata, lang: lang }),
     })
       .then(function (response) {
+        var switched = response.headers.get("X-Lumi-Language");
         return response.json().catch(function () { return null; }).then(function (data) {
-          return { ok: response.ok, data: data };
+          return { ok: response.ok, data: data, switched: switched };
         });
       })
       .catch(function () { return { ok: false, data: null }; })
@@ -539,6 +540,9 @@
         if (result.ok && Array.isArray(result.data)) {
           sendLanguage = false;
           sendCoplay = false;
+          if (LANGS.indexOf(result.switched) >= 0 && result.switched !== lang) {
+            followLanguage(result.switched); // the child asked in words ("en français stp")
+          }
           renderReply(result.data, options);
         } else if (result.data && Array.isArray(result.data.messages)) {
           renderReply(result.data.messages, { error: true, focusChoices: options.focusChoices });
@@ -573,6 +577,21 @@
     var wantsCountry = SET_COUNTRY.exec(button.payload);
     if (wantsCountry) rememberCountry(wantsCountry[1]);
     send(button.payload, button.title, null, { focusChoices: true });
+  }
+
+  /* Lumi has switched language: the page's own words follow (nothing is sent). */
+  function followLanguage(target) {
+    botLang = target;
+    return loadStrings(target).then(function (loaded) {
+      if (!loaded || loaded.lang !== target) return;
+      lang = target;
+      relabel();
+      try {
+        var url = new URL(window.location.href);
+        url.searchParams.set("lang", target);
+        window.history.replaceState(null, "", url.pathname + url.search);
+      } catch (e) { /* old browser: the URL keeps its language */ }
+    });
   }
 
   /* The page and Lumi change language together (the page's words come from /api/strings). */
