@@ -106,7 +106,8 @@ class LumiRestInput(RestInput):
                 )
 
             # "/foo", "/restart", payload arguments only the NLU may set: see clean_payload
-            incoming.text = clean_payload(incoming.text, *self._domain_names(request))
+            if incoming.text.lstrip().startswith("/"):
+                incoming.text = clean_payload(incoming.text, *self._domain_names(request))
             if is_blank(incoming.text):
                 slots = await self._slots(request, incoming.sender)
                 lang = fallback.language_for(slots, incoming.metadata)

@@ -541,7 +541,8 @@
           sendLanguage = false;
           sendCoplay = false;
           if (LANGS.indexOf(result.switched) >= 0 && result.switched !== lang) {
-            followLanguage(result.switched); // the child asked in words ("en français stp")
+            botLang = result.switched; // the child asked in words ("en français stp"): Lumi switched
+            followLanguage(result.switched);
           }
           renderReply(result.data, options);
         } else if (result.data && Array.isArray(result.data.messages)) {
@@ -579,28 +580,11 @@
     send(button.payload, button.title, null, { focusChoices: true });
   }
 
-  /* Lumi has switched language: the page's own words follow (nothing is sent). */
+  /* The page's own words change to ``target`` (nothing is sent); resolves to
+     false when that language's words could not be loaded. */
   function followLanguage(target) {
-    botLang = target;
     return loadStrings(target).then(function (loaded) {
-      if (!loaded || loaded.lang !== target) return;
-      lang = target;
-      relabel();
-      try {
-        var url = new URL(window.location.href);
-        url.searchParams.set("lang", target);
-        window.history.replaceState(null, "", url.pathname + url.search);
-      } catch (e) { /* old browser: the URL keeps its language */ }
-    });
-  }
-
-  /* The page and Lumi change language together (the page's words come from /api/strings). */
-  function switchLanguage(event, wanted, shown, options) {
-    if (event) event.preventDefault();
-    var target = wanted || (lang === "en" ? "fr" : "en");
-    var label = shown || tr("common.switch_to");
-    loadStrings(target).then(function (loaded) {
-      if (!loaded || loaded.lang !== target) return;
+      if (!loaded || loaded.lang !== target) return false;
       lang = target;
       botLang = target;
       relabel();
@@ -609,7 +593,17 @@
         url.searchParams.set("lang", target);
         window.history.replaceState(null, "", url.pathname + url.search);
       } catch (e) { /* old browser: the URL keeps its language */ }
-      send('/set_language{"language":"' + target + '"}', label, { language: target }, options || {});
+      return true;
+    });
+  }
+
+  /* The page and Lumi change language together (the page's words come from /api/strings). */
+  function switchLanguage(event, wanted, shown, options) {
+    if (event) event.preventDefault();
+    var target = wanted || (lang === "en" ? "fr" : "en");
+    var label = shown || tr("common.switch_to");
+    followLanguage(target).then(function (switched) {
+      if (switched) send('/set_language{"language":"' + target + '"}', label, { language: target }, options || {});
     });
   }
 
