@@ -17,7 +17,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import ujson
 from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
+from rasa.shared.core.conversation import Dialogue
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.nlu_rules import STATE_SLOTS
@@ -26,15 +28,41 @@ from bot.privacy import redact_dialogue
 STATE_PREFIX = "lumi_state:"
 
 
+def dumps(value: Any) -> str:
+    """JSON text, as ``json.dumps`` writes it, about 3 times faster (ujson)."""
+    try:
+        return str(ujson.dumps(value, escape_forward_slashes=False))
+    except (TypeError, ValueError, OverflowError):  # what ujson refuses, json may take
+        return json.dumps(value)
+
+
+def loads(text: str | bytes) -> Any:
+    try:
+        return ujson.loads(text)
+    except ValueError:  # e.g. NaN, written by json.dumps in an older store
+        return json.loads(text)
+
+
 def serialise_redacted(tracker: DialogueStateTracker) -> str:
-    return json.dumps(redact_dialogue(tracker.as_dialogue().as_dict()))
+    return dumps(redact_dialogue(tracker.as_dialogue().as_dict()))
+
+
+class _FastJson:
+    """Rasa's ``deserialise_tracker`` with the faster JSON parser."""
+
+    def deserialise_tracker(
+        self, sender_id: str, serialised_tracker: str | bytes
+    ) -> DialogueStateTracker | None:
+        tracker: DialogueStateTracker = self.init_tracker(sender_id)  # type: ignore[attr-defined]
+        tracker.recreate_from_dialogue(Dialogue.from_parameters(loads(serialised_tracker)))
+        return tracker
 
 
 def state_of(tracker: DialogueStateTracker) -> dict[str, Any]:
     return {name: tracker.get_slot(name) for name in STATE_SLOTS}
 
 
-class RedactingInMemoryTrackerStore(InMemoryTrackerStore):
+class RedactingInMemoryTrackerStore(_FastJson, InMemoryTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.states: dict[str, dict[str, Any]] = {}
@@ -48,7 +76,7 @@ class RedactingInMemoryTrackerStore(InMemoryTrackerStore):
         return self.states.get(sender_id)
 
 
-class RedactingRedisTrackerStore(RedisTrackerStore):
+class RedactingRedisTrackerStore(_FastJson, RedisTrackerStore):
     @staticmethod
     def serialise_tracker(tracker: DialogueStateTracker) -> str:
         return serialise_redacted(tracker)

@@ -82,6 +82,10 @@ class Script:
     def next_message(self, last_reply: list[dict[str, Any]] | None) -> str:
         raise NotImplementedError
 
+    def check(self, reply: list[dict[str, Any]]) -> str | None:
+        """An error kind when a 200 reply shows the assistant failed, else None."""
+        return None
+
 
 class StockScript(Script):
     """The stock ``rasa init`` bot: greet, tell a mood, answer, say bye."""
@@ -104,6 +108,13 @@ class LumiScript(Script):
     """
 
     MAX_STORY_TURNS = 30
+
+    def check(self, reply: list[dict[str, Any]]) -> str | None:
+        # Rasa's replies carry the recipient; the channel's own apology when the
+        # assistant failed (an exception in a turn) does not: count it as an error.
+        if not any(isinstance(m, dict) and "recipient_id" in m for m in reply):
+            return "fallback_reply"
+        return None
 
     def __init__(self, rng: random.Random, free_text_rate: float = 0.15) -> None:
         self.rng = rng
@@ -287,6 +298,8 @@ class Driver:
                     error, reply = "not_a_list", None
                 elif not reply:
                     error = "empty_reply"
+                else:
+                    error = conv.script.check(reply)
         except asyncio.TimeoutError:
             latency, error = time.perf_counter() - started, "timeout"
         except (aiohttp.ClientError, ValueError) as exc:
