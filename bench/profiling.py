@@ -61,7 +61,7 @@ COMPONENTS: dict[str, list[tuple[str, str]]] = {
         ("NLU: addons.nlu (long text guard, annotator)", "addons/nlu.py"),
         ("policies (RulePolicy, incl. the tracker's past states)", "rasa/core/policies/"),
         ("tracker store: serialise / deserialise the conversation", "rasa/core/tracker_store.py"),
-        ("tracker store: addons redaction", "addons/tracker_store.py"),
+        ("tracker store: ours (redaction, JSON read and write)", "addons/tracker_store.py"),
         ("lock store", "rasa/core/lock_store.py"),
         ("our REST channel (checks, rate limit, slot read)", "addons/channel.py"),
         ("graph runner (dask) and other engine work", "rasa/engine/"),
