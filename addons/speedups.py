@@ -144,7 +144,8 @@ def _skip_nlu_for_intent_payloads() -> None:
     ) -> dict[str, Any]:
         unpacked = parse_intent_payload(message.text, self.domain)
         if unpacked is None:
-            return dict(original(self, message, tracker, only_output_properties))
+            result: dict[str, Any] = original(self, message, tracker, only_output_properties)
+            return result
         # The same dictionary Rasa builds from the pipeline's output.
         parse_data: dict[str, Any] = {
             TEXT: "",
@@ -161,11 +162,13 @@ def this_turns_events(tracker: Any) -> list[Any]:
     """The events from the latest user message on (all of them if there is none)."""
     from rasa.shared.core.events import UserUttered
 
-    events = list(tracker.events)
-    for index in range(len(events) - 1, -1, -1):
-        if isinstance(events[index], UserUttered):
-            return events[index:]
-    return events
+    turn: list[Any] = []
+    for event in reversed(tracker.events):  # back to the latest user message only
+        turn.append(event)
+        if isinstance(event, UserUttered):
+            turn.reverse()
+            return turn
+    return list(tracker.events)
 
 
 def _send_only_this_turns_events() -> None:
@@ -175,10 +178,8 @@ def _send_only_this_turns_events() -> None:
     original = ORIGINAL["action_call"] = RemoteAction._action_call_format
 
     def _action_call_format(self: Any, tracker: Any, domain: Any) -> dict[str, Any]:
-        call = dict(original(self, _WithoutEvents(tracker), domain))
-        state = dict(call["tracker"])
-        state["events"] = [event.as_dict() for event in this_turns_events(tracker)]
-        call["tracker"] = state
+        call: dict[str, Any] = original(self, _WithoutEvents(tracker), domain)
+        call["tracker"]["events"] = [event.as_dict() for event in this_turns_events(tracker)]
         return call
 
     class _WithoutEvents:
@@ -279,7 +280,8 @@ def _continue_states() -> None:
         rule_only_data: dict[str, Any] | None = None,
     ) -> list[Any]:
         if ignore_rule_only_turns:
-            return list(original(self, tracker, omit_unset_slots, True, rule_only_data))
+            result: list[Any] = original(self, tracker, omit_unset_slots, True, rule_only_data)
+            return result
         applied = tracker.applied_events()
         kept = _kept(tracker)
         entry = kept.get(("states", omit_unset_slots))

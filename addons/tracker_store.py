@@ -18,7 +18,11 @@ import json
 from typing import Any
 
 import ujson
-from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
+from rasa.core.tracker_store import (
+    InMemoryTrackerStore,
+    RedisTrackerStore,
+    TrackerDeserialisationException,
+)
 from rasa.shared.core.conversation import Dialogue
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -48,13 +52,20 @@ def serialise_redacted(tracker: DialogueStateTracker) -> str:
 
 
 class _FastJson:
-    """Rasa's ``deserialise_tracker`` with the faster JSON parser."""
+    """Rasa's ``deserialise_tracker`` with the faster JSON parser (same errors)."""
 
     def deserialise_tracker(
         self, sender_id: str, serialised_tracker: str | bytes
     ) -> DialogueStateTracker | None:
         tracker: DialogueStateTracker = self.init_tracker(sender_id)  # type: ignore[attr-defined]
-        tracker.recreate_from_dialogue(Dialogue.from_parameters(loads(serialised_tracker)))
+        try:
+            dialogue = Dialogue.from_parameters(loads(serialised_tracker))
+        except UnicodeDecodeError as error:
+            raise TrackerDeserialisationException(
+                "Tracker cannot be deserialised. Trackers must be serialised as json. "
+                "Support for deserialising pickled trackers has been removed."
+            ) from error
+        tracker.recreate_from_dialogue(dialogue)
         return tracker
 
 

@@ -109,13 +109,6 @@ class LumiScript(Script):
 
     MAX_STORY_TURNS = 30
 
-    def check(self, reply: list[dict[str, Any]]) -> str | None:
-        # Rasa's replies carry the recipient; the channel's own apology when the
-        # assistant failed (an exception in a turn) does not: count it as an error.
-        if not any(isinstance(m, dict) and "recipient_id" in m for m in reply):
-            return "fallback_reply"
-        return None
-
     def __init__(self, rng: random.Random, free_text_rate: float = 0.15) -> None:
         self.rng = rng
         self.free_text_rate = free_text_rate
@@ -123,6 +116,13 @@ class LumiScript(Script):
         self.phase = "start"
         self.story_turns = 0
         self.stories_finished = 0
+
+    def check(self, reply: list[dict[str, Any]]) -> str | None:
+        # Rasa's replies carry the recipient; the channel's own apology when the
+        # assistant failed (an exception in a turn) does not: count it as an error.
+        if not any(isinstance(m, dict) and "recipient_id" in m for m in reply):
+            return "fallback_reply"
+        return None
 
     def next_message(self, last_reply: list[dict[str, Any]] | None) -> str:
         reply = last_reply or []

@@ -220,3 +220,17 @@ def test_a_conversation_without_user_message_sends_every_event(domain):
         ActionExecuted,
         SessionStarted,
     ]
+
+
+def test_the_fast_json_store_reads_back_and_raises_rasas_error(domain):
+    from rasa.core.tracker_store import TrackerDeserialisationException
+
+    from addons.tracker_store import RedactingInMemoryTrackerStore, serialise_redacted
+
+    store = RedactingInMemoryTrackerStore(domain)
+    events = [ActionExecuted(ACTION_LISTEN_NAME), SlotSet("language", "fr"), BotUttered("a/b")]
+    tracker = DialogueStateTracker.from_events("s", events, domain.slots)
+    again = store.deserialise_tracker("s", serialise_redacted(tracker))
+    assert again is not None and again.get_slot("language") == "fr"
+    with pytest.raises(TrackerDeserialisationException):
+        store.deserialise_tracker("s", b"\xff\xfe not json")
