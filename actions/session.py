@@ -15,7 +15,15 @@ from bot.conversation import Reply, Turn
 from bot.session import slots_from_metadata
 
 # Slots that are not carried into a new session (state of an activity).
-ACTIVITY_SLOTS = ("mode", "story", "quiz", "support", "misunderstood", "safeguard_level")
+ACTIVITY_SLOTS = (
+    "mode",
+    "story",
+    "quiz",
+    "support",
+    "misunderstood",
+    "safeguard_level",
+    "safeguard_topic",
+)
 
 
 class ActionSessionStart(Action):

@@ -29,7 +29,13 @@ _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # them, or a child could put the conversation in a state no reply matches
 # (e.g. country "XX": the safeguarding reply would lose the child's language).
 NLU_ONLY_ENTITIES = frozenset(
-    {"detected_language", "reply_language", "metadata_country", "safeguard_level"}
+    {
+        "detected_language",
+        "reply_language",
+        "metadata_country",
+        "safeguard_level",
+        "safeguard_topic",
+    }
 )
 # Rasa's own intents: not part of the contract, and Lumi has no reply to them.
 RASA_INTERNAL_INTENTS = frozenset({"restart", "back", "session_start"})

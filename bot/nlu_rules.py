@@ -112,8 +112,9 @@ def annotate(
     # cannot tell an answer ("i'd tell my mum", "he downloads telegram") from
     # real life, so there the net decides alone (it reads story framing).
     mode = state.get("mode")
+    screening = screen(text)
     result.intent, level = combine(
-        screen(text),
+        screening,
         intent,
         confidence,
         ranking,
@@ -122,7 +123,10 @@ def annotate(
         mode=mode if isinstance(mode, str) else None,
     )
     if level:
+        from bot.safeguarding.topics import topic_of
+
         result.entities["safeguard_level"] = level
+        result.entities["safeguard_topic"] = topic_of(screening.categories)
     return result
 
 

@@ -409,6 +409,7 @@ KEYS = [
     "reply_language",
     "metadata_country",
     "safeguard_level",
+    "safeguard_topic",
     "learner_id",
     "mode",
     "story",

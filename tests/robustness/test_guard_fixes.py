@@ -30,6 +30,7 @@ ENTITIES = [
     "reply_language",
     "metadata_country",
     "safeguard_level",
+    "safeguard_topic",
 ]
 
 
