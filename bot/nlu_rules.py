@@ -22,7 +22,14 @@ if TYPE_CHECKING:
 # Metadata key under which the REST channel passes the conversation's language
 # slots to the NLU (the NLU cannot read the tracker itself).
 STATE_KEY = "lumi_state"
-STATE_SLOTS = ("language", "language_locked", "detected_language", "mode")
+STATE_SLOTS = (
+    "language",
+    "language_locked",
+    "detected_language",
+    "mode",
+    "safeguard_level",
+    "safeguard_topic",
+)
 DISCLOSE = "disclose_problem"
 MENTION = "mention_risk"
 FALLBACK = "nlu_fallback"
@@ -32,6 +39,9 @@ CLASSIFIER_ONLY_CONFIDENCE = 0.9
 # Activities where what the child types is play: an answer inside a story,
 # the sentence practised for a trusted adult.
 PLAYING_MODES = frozenset({"story", "rehearsal"})
+# The conversation after a disclosure: what the child says next is part of it.
+SUPPORT_MODE = "support"
+SELF_HARM_TOPICS = frozenset({"self_harm", "self_harm_sextortion"})
 
 
 @dataclass
@@ -125,9 +135,26 @@ def annotate(
     if level:
         from bot.safeguarding.topics import topic_of
 
+        topic = topic_of(screening.categories)
         result.entities["safeguard_level"] = level
-        result.entities["safeguard_topic"] = topic_of(screening.categories)
+        result.entities["safeguard_topic"] = topic
+        if (
+            mode == SUPPORT_MODE
+            and result.intent in (DISCLOSE, MENTION, None)
+            and not rises(state, level, topic)
+        ):
+            # Already in the conversation after a disclosure: the support
+            # handler answers this in context (the entities say it was flagged).
+            result.intent = FALLBACK
     return result
+
+
+def rises(state: dict[str, Any], level: str, topic: str) -> bool:
+    """A new disclosure that needs the full reply again although the child is
+    already in support: the level rises to danger, or self-harm comes up."""
+    if level == "danger" and state.get("safeguard_level") != "danger":
+        return True
+    return topic in SELF_HARM_TOPICS and state.get("safeguard_topic") not in SELF_HARM_TOPICS
 
 
 def combine(

@@ -227,3 +227,27 @@ def test_the_sentence_practised_for_a_trusted_adult_is_not_a_new_disclosure():
     result = run("miss, he is outside my house right now", metadata=rehearsal)
     assert result.intent == "disclose_problem"
     assert result.entities["safeguard_level"] == "danger"
+
+
+def test_in_support_a_further_concern_is_answered_in_context():
+    state = {
+        STATE_KEY: {"mode": "support", "safeguard_level": "concern", "safeguard_topic": "online"}
+    }
+    result = run("he keeps asking me for pics", intent="disclose_problem", metadata=state)
+    assert result.intent == "nlu_fallback"
+    assert result.entities["safeguard_level"] == "concern"
+    assert result.entities["safeguard_topic"] == "online"
+
+
+def test_in_support_a_rise_to_danger_or_self_harm_is_a_new_disclosure():
+    state = {
+        STATE_KEY: {"mode": "support", "safeguard_level": "concern", "safeguard_topic": "online"}
+    }
+    result = run("i want to kill myself", intent="disclose_problem", metadata=state)
+    assert result.intent == "disclose_problem"
+    assert result.entities["safeguard_level"] == "danger"
+    assert result.entities["safeguard_topic"] == "self_harm"
+    # already in danger support for self-harm: answered in context
+    state[STATE_KEY].update(safeguard_level="danger", safeguard_topic="self_harm")
+    again = run("i want to kill myself", intent="disclose_problem", metadata=state)
+    assert again.intent == "nlu_fallback" and again.entities["safeguard_level"] == "danger"
