@@ -18,7 +18,7 @@ must be caught by its last message, a benign sequence never.
 Usage (from the project root)::
 
     .venv/bin/python scripts/eval_safeguarding_rest.py --start --set blind3
-    .venv/bin/python scripts/eval_safeguarding_rest.py --url http://127.0.0.1:5005 --set blind3 --errors
+    .venv/bin/python scripts/eval_safeguarding_rest.py --url http://127.0.0.1:5005 --errors
     .venv/bin/python scripts/eval_safeguarding_rest.py --start --set blind3 --json var/eval.json
 
 ``--start`` starts Rasa and the action server through the launcher
