@@ -1,8 +1,9 @@
 """The safeguarding training data (data/nlu/*/disclose_*.yml and the look-alike
-files): each file carries its source note, every disclosure block names its
-category and level, both languages cover every category with at least the
-agreed number of sentences, and no sentence sits in two intents once
-normalised (``rasa data validate`` only sees exact repeats)."""
+files): each file carries its source note, every disclosure block names one of
+the disclosure reader's classes (bot.safeguarding.meaning, which learns them)
+and its level, both languages reach the agreed count in every class, and no
+sentence sits in two intents once normalised (``rasa data validate`` only sees
+exact repeats)."""
 
 from __future__ import annotations
 
@@ -15,22 +16,22 @@ import yaml
 
 from bot.normalise import normalise
 from bot.paths import DATA_DIR
+from bot.safeguarding.meaning import DANGER_CLASSES, DISCLOSURE_CLASSES
+from bot.safeguarding.topics import TOPICS
 
 NLU = DATA_DIR / "nlu"
 LANGS = ("en", "fr")
 
-# category -> (level, minimum examples per language). "announce" is a piece of
-# a disclosure told over several messages that says nothing of its topic yet.
-CATEGORIES = {
-    "sextortion": ("danger", 150),
-    "self_harm": ("danger", 150),
-    "self_harm_sextortion": ("danger", 20),
-    "meeting": ("danger", 80),
-    "violence": ("danger", 80),
-    "abuse": ("danger", 80),
-    "online": ("concern", 250),
-    "worry": ("concern", 100),
-    "announce": ("concern", 20),
+# Minimum examples per language for each of the disclosure reader's classes
+# (bot.safeguarding.meaning); danger classes are labelled level danger.
+MINIMUM = {
+    "sextortion": 150,
+    "self_harm": 150,
+    "meeting": 80,
+    "violence": 80,
+    "abuse": 80,
+    "online": 250,
+    "worry": 100,
 }
 # file stem -> (intent, minimum examples per language)
 NEW_FILES = {
@@ -82,9 +83,12 @@ def test_every_disclosure_block_names_a_known_category_and_its_level(lang):
         for block in blocks(NLU / lang / f"{stem}.yml"):
             metadata = block.get("metadata") or {}
             category = metadata.get("category")
-            assert category in CATEGORIES, (stem, category)
-            assert metadata.get("level") == CATEGORIES[category][0], (stem, category)
+            assert category in DISCLOSURE_CLASSES, (stem, category)
+            level = "danger" if category in DANGER_CLASSES else "concern"
+            assert metadata.get("level") == level, (stem, category)
+            assert metadata.get("topic", category) in (*TOPICS, *DISCLOSURE_CLASSES), stem
             assert bool(metadata.get("fragment")) == (stem == "disclose_fragments"), stem
+            assert not metadata.get("announce") or metadata.get("fragment"), stem
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -94,7 +98,8 @@ def test_both_languages_cover_every_category(lang):
         if stem.startswith("disclose_"):
             for block in blocks(NLU / lang / f"{stem}.yml"):
                 counts[block["metadata"]["category"]] += len(examples(block))
-    for category, (_, minimum) in CATEGORIES.items():
+    assert set(MINIMUM) == set(DISCLOSURE_CLASSES)
+    for category, minimum in MINIMUM.items():
         assert counts[category] >= minimum, (lang, category, counts[category])
 
 
