@@ -152,7 +152,7 @@ def annotate(
         classifier_only_confidence,
         mode=mode,
         reading=read,
-        earlier=[e.disclosure for e in memory.unflagged(earlier)],
+        earlier=[e.evidence for e in memory.unflagged(earlier)],
     )
     result.intent = decision.intent
     if read is not None or earlier:

@@ -47,7 +47,7 @@ def crossval(folds: int, seed: int) -> tuple[list[str], list[str]]:
 
     examples = nlu_data.examples()
     texts = [e.text for e in examples]
-    labels = [meaning.label(e.intent, e.meta("category"), e.text) for e in examples]
+    labels = [e.reader_label for e in examples]
     readings: list[meaning.Reading | None] = [None] * len(examples)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train_idx, test_idx in splitter.split(texts, labels):
@@ -94,7 +94,7 @@ def dev_sets() -> list[str]:
     examples = nlu_data.examples()
     reader = meaning.train(
         [e.text for e in examples],
-        [meaning.label(e.intent, e.meta("category"), e.text) for e in examples],
+        [e.reader_label for e in examples],
     )
     lines = ["", "Reader trained on all examples, on the development sets", ""]
     lines += ["| set | recall | false alarms | danger read as danger |", "|---|---|---|---|"]
