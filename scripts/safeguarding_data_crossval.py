@@ -39,7 +39,12 @@ from bot.safeguarding import meaning  # noqa: E402
 
 BARS = (0.5, 0.6, 0.7, 0.8, 0.9)
 OLDER_EVERYDAY = ("share_everyday", "choose_action", "ask_help", "out_of_scope")
-LOOKALIKES = ("share_everyday_lookalikes", "choose_action_lookalikes", "ask_help_safety_questions")
+LOOKALIKES = (
+    "share_everyday_lookalikes",
+    "share_everyday_lookalikes2",
+    "choose_action_lookalikes",
+    "ask_help_safety_questions",
+)
 
 
 def _pct(num: int, den: int) -> str:
