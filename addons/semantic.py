@@ -81,14 +81,22 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         semantic.warm_up()
 
     def _featurize(self, messages: list[Message]) -> None:
+        """Every message with a text gets the feature (a payload or a blank text
+        a zero vector): DIET needs the same inputs for every message."""
         indices, texts = _texts(messages)
         vectors = semantic.embed(texts) if texts else np.zeros((0, semantic.DIMENSIONS))
-        for index, vector in zip(indices, vectors, strict=True):
+        read = dict(zip(indices, vectors, strict=True))
+        for index, message in enumerate(messages):
+            if not isinstance(message.get(TEXT), str):
+                continue
+            vector = read.get(index)
+            if vector is None:
+                vector = np.zeros(semantic.DIMENSIONS, dtype=np.float32)
             self.add_features_to_message(
                 sequence=None,
                 sentence=vector.reshape(1, -1).astype(np.float32),
                 attribute=TEXT,
-                message=messages[index],
+                message=message,
             )
 
     def process(self, messages: list[Message]) -> list[Message]:

@@ -28,6 +28,8 @@ def handle_text(turn: Turn) -> Reply:
 
 
 def _dispatch(turn: Turn, mode: str) -> Reply:
+    if turn.intent == "announce_problem":
+        return listen(turn, mode)
     if turn.intent == "mention_risk":
         if mode == "story":
             return support.ask_if_real(turn)
@@ -55,6 +57,17 @@ def _dispatch(turn: Turn, mode: str) -> Reply:
 
         return stories.set_coplay(turn, True)
     return menu.small_talk(turn)
+
+
+def listen(turn: Turn, mode: str) -> Reply:
+    """ "Can I tell you something": an open door, nothing asked (PEDAGOGY.md).
+
+    The conversation stays where it was; the next messages are read with this
+    one in mind (bot/safeguarding/memory.py)."""
+    reply = Reply(turn.lang)
+    if mode == "story":
+        return reply.say("listening.invite_story", buttons=support.back_buttons(reply, "story"))
+    return reply.say("listening.invite")
 
 
 def check_pasted(turn: Turn) -> Reply:

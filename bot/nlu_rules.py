@@ -34,6 +34,22 @@ STATE_SLOTS = (
     "safeguard_memory",
 )
 DISCLOSE = "disclose_problem"
+# The trained intents that say "a disclosure" (one per kind, so the classifier
+# learns coherent classes; bot/safeguarding/meaning.py): every message of one
+# of them is routed as ``disclose_problem`` or set aside.
+DISCLOSE_INTENTS = frozenset(
+    {
+        DISCLOSE,
+        "disclose_online",
+        "disclose_sextortion",
+        "disclose_self_harm",
+        "disclose_meeting",
+        "disclose_violence",
+        "disclose_abuse",
+        "disclose_worry",
+    }
+)
+ANNOUNCE = "announce_problem"
 MENTION = "mention_risk"
 FALLBACK = "nlu_fallback"
 # When the safety net finds nothing, the trained classifier's disclose_problem
@@ -55,7 +71,7 @@ class Bars:
     (scripts/tune_safeguarding.py, docs/safeguarding.md)."""
 
     # the reader alone flags a message
-    reader_sure: float = 0.85
+    reader_sure: float = 0.95
     # the reader flags when the trained intent agrees (a risk intent ranked first)
     reader_with_intent: float = 0.5
     # the same inside a story or the rehearsal, where answers name the tricks
@@ -71,7 +87,7 @@ class Bars:
     # the reader overrides the net's "harmless" (a lesson question, an idiom...)
     over_harmless: float = 0.9
     # below this the trained intent alone does not count
-    reader_doubts_intent: float = 0.1
+    reader_doubts_intent: float = 0.5
 
 
 BARS = Bars()
@@ -96,11 +112,11 @@ def is_quick_exit(text: str) -> bool:
 def _classifier_says_disclosure(
     intent: str, confidence: float, ranking: list[tuple[str, float]], min_confidence: float
 ) -> bool:
-    if intent == DISCLOSE:
+    if intent in DISCLOSE_INTENTS:
         return True
     if intent == FALLBACK:
         ranked = [(name, conf) for name, conf in ranking if name != FALLBACK]
-        return bool(ranked) and ranked[0][0] == DISCLOSE and ranked[0][1] >= min_confidence
+        return bool(ranked) and ranked[0][0] in DISCLOSE_INTENTS and ranked[0][1] >= min_confidence
     return False
 
 
@@ -260,7 +276,7 @@ def decide(
     playing = mode in PLAYING_MODES
     read = reading or READ_NOTHING
     ranked = [(name, conf) for name, conf in ranking if name != FALLBACK]
-    intent_agrees = bool(ranked) and ranked[0][0] in (DISCLOSE, MENTION)
+    intent_agrees = bool(ranked) and (ranked[0][0] in DISCLOSE_INTENTS or ranked[0][0] == MENTION)
     intent_agrees = intent_agrees and ranked[0][1] >= bars.intent_agrees
     with_intent = bars.reader_with_intent_in_play if playing else bars.reader_with_intent
     reader_flags = (
@@ -297,7 +313,7 @@ def decide(
         return Decision(FALLBACK if playing else _best_other(ranking, min_confidence), None)
     if name == DISCLOSE:
         return Decision(None if intent == DISCLOSE else DISCLOSE, "concern")
-    return Decision(None, "concern")
+    return Decision(None, "concern")  # a sure mention_risk
 
 
 def memory_context(probability: float, earlier: Sequence[float]) -> float:
@@ -337,8 +353,10 @@ def _classifier_risk(
 ) -> tuple[str, float] | None:
     """The risk intent the classifier chose (also under the fallback
     threshold, for disclose_problem) and its confidence, or None."""
-    if intent in (DISCLOSE, MENTION):
+    if intent == MENTION:
         return intent, confidence
+    if intent in DISCLOSE_INTENTS:
+        return DISCLOSE, confidence
     if _classifier_says_disclosure(intent, confidence, ranking, min_confidence):
         ranked = [(name, conf) for name, conf in ranking if name != FALLBACK]
         return DISCLOSE, ranked[0][1]
@@ -348,6 +366,6 @@ def _classifier_risk(
 def _best_other(ranking: list[tuple[str, float]], min_confidence: float) -> str:
     """The classifier's best intent that is not a risk intent, if it is sure enough."""
     for name, conf in ranking:
-        if name not in (DISCLOSE, MENTION, FALLBACK):
+        if name not in DISCLOSE_INTENTS and name not in (MENTION, FALLBACK):
             return name if conf >= min_confidence else FALLBACK
     return FALLBACK

@@ -186,12 +186,27 @@ class Places:
         return outcome(self.client.send(sender, item.text, {"country": country}))
 
 
-def load_items(name: str) -> list[Item]:
+def training_texts() -> set[str]:
+    """The NLU training examples in normal form (for ``--unseen``)."""
+    sys.path.insert(0, str(ROOT))
+    from bot import nlu_data
+    from bot.safeguarding.meaning import prepare
+
+    return {prepare(e.text) for e in nlu_data.examples()}
+
+
+def load_items(name: str, unseen: bool = False) -> list[Item]:
+    if unseen:
+        from bot.safeguarding.meaning import prepare
+
+        known = training_texts()
     items = []
     for lang in ("en", "fr"):
         path = EVAL_DIR / f"{name}.{lang}.yml"
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         for entry in raw["items"]:
+            if unseen and prepare(str(entry["text"])) in known:
+                continue
             items.append(
                 Item(
                     text=str(entry["text"]),
@@ -205,11 +220,17 @@ def load_items(name: str) -> list[Item]:
     return items
 
 
-def load_sequences(name: str) -> list[dict[str, Any]]:
+def load_sequences(name: str, unseen: bool = False) -> list[dict[str, Any]]:
     path = EVAL_DIR / f"{name}_sequences.yml"
     if not path.exists():
         return []
-    return list(yaml.safe_load(path.read_text(encoding="utf-8"))["sequences"])
+    sequences = list(yaml.safe_load(path.read_text(encoding="utf-8"))["sequences"])
+    if unseen:
+        from bot.safeguarding.meaning import prepare
+
+        known = training_texts()
+        sequences = [s for s in sequences if not any(prepare(m) in known for m in s["messages"])]
+    return sequences
 
 
 @dataclass
@@ -405,12 +426,14 @@ def stop_stack(proc: subprocess.Popen) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def run(url: str, name: str, places_wanted: Iterable[str], workers: int) -> dict[str, Any]:
+def run(
+    url: str, name: str, places_wanted: Iterable[str], workers: int, unseen: bool = False
+) -> dict[str, Any]:
     client = Client(url)
     places = Places(client)
-    items = load_items(name)
+    items = load_items(name, unseen)
     results: dict[str, Any] = {
-        "set": name,
+        "set": name + (" (items not in the training data)" if unseen else ""),
         "when": time.strftime("%Y-%m-%d %H:%M"),
         "places": {},
     }
@@ -431,7 +454,7 @@ def run(url: str, name: str, places_wanted: Iterable[str], workers: int) -> dict
         errors += [f"{place} {lang}: {e}" for lang, t in tallies.items() for e in t.errors]
     results["crisis"] = measure_crisis_lines(places, items, workers)
     errors += ["crisis " + e for e in results["crisis"]["errors"]]
-    sequences = load_sequences(name)
+    sequences = load_sequences(name, unseen)
     if sequences:
         results["sequences"] = measure_sequences(places, sequences)
         errors += ["sequence " + e for e in results["sequences"]["errors"]]
@@ -448,6 +471,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--places", default=",".join(PLACES))
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--errors", action="store_true", help="print every miss (message text)")
+    parser.add_argument(
+        "--unseen",
+        action="store_true",
+        help="leave out items whose normal form is also a training example",
+    )
     parser.add_argument("--json", type=Path, help="write the figures (no message text) here")
     parser.add_argument("--markdown", type=Path, help="write the tables here")
     args = parser.parse_args(argv)
@@ -456,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.start:
         proc, url = start_stack()
     try:
-        results = run(url, args.set, args.places.split(","), args.workers)
+        results = run(url, args.set, args.places.split(","), args.workers, args.unseen)
     finally:
         if proc is not None:
             stop_stack(proc)

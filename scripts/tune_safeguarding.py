@@ -230,10 +230,11 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(errors))
     if args.grid:
         grid = {
-            "reader_sure": (0.75, 0.8, 0.85, 0.9, 0.95),
-            "reader_with_intent": (0.3, 0.4, 0.5, 0.6),
-            "reader_with_intent_in_play": (0.5, 0.6, 0.7, 0.8),
-            "context": (0.6, 0.7, 0.8),
+            "reader_sure": (0.85, 0.9, 0.95, 0.98),
+            "reader_with_intent": (0.5, 0.6, 0.7, 0.8),
+            "reader_with_intent_in_play": (0.6, 0.7, 0.8),
+            "reader_doubts_intent": (0.1, 0.2, 0.3, 0.5),
+            "intent_agrees": (0.5, 0.8),
         }
         for values in itertools.product(*grid.values()):
             bars = dataclasses.replace(BARS, **dict(zip(grid, values, strict=True)))

@@ -10,9 +10,9 @@ multinomial logistic regression for both languages over
 
 trained on the NLU examples (``data/nlu``): every intent that is not a risk is
 ``none``, ``mention_risk`` (a sentence about a story character) is ``mention``,
-and ``disclose_problem`` is one of the disclosure classes below, from its
-block's ``metadata: {category: ...}`` (older examples without one are given the
-class the safety net reads in them).
+``announce_problem`` is ``announce``, ``disclose_<class>`` is that class, and
+the older ``disclose_problem`` examples get the class the safety net reads in
+them (``online`` when it reads none).
 
 A reading gives the probability that the message is a real-life disclosure,
 the probability that it is an immediate danger, and the most likely class.
@@ -48,6 +48,12 @@ DISCLOSURE_CLASSES = (
     "worry",  # a worry that is not about someone online
 )
 CLASSES = (NONE, MENTION, ANNOUNCE, *DISCLOSURE_CLASSES)
+# The trained intents of the NLU data: one per disclosure class, so that the
+# intent classifier learns coherent classes (``disclose_problem`` is the older,
+# mixed one, and the intent every disclosure is routed as), and the
+# announcement of a disclosure.
+DISCLOSURE_INTENTS = {f"disclose_{name}": name for name in DISCLOSURE_CLASSES}
+ANNOUNCE_INTENT = "announce_problem"
 DANGER_CLASSES = frozenset({"sextortion", "self_harm", "meeting", "violence", "abuse"})
 # The safety net's categories as reader classes (for examples without metadata).
 _FROM_NET = (
@@ -121,6 +127,10 @@ def label(intent: str, category: str | None, text: str, *, announce: bool = Fals
     metadata marks it as the announcement of a disclosure still to come)."""
     if intent == "mention_risk":
         return MENTION
+    if intent == ANNOUNCE_INTENT:
+        return ANNOUNCE
+    if intent in DISCLOSURE_INTENTS:
+        return DISCLOSURE_INTENTS[intent]
     if intent != "disclose_problem":
         return NONE
     if announce:

@@ -53,10 +53,10 @@ def test_a_disclosure_told_in_pieces_is_caught_by_the_piece_that_completes_it():
 
 
 def test_the_reader_decides_danger_by_its_danger_classes():
-    decision = decide(NOTHING, "greet", 0.9, [("greet", 0.9)], reading=read(0.9, 0.8, "self_harm"))
+    decision = decide(NOTHING, "greet", 0.9, [("greet", 0.9)], reading=read(0.97, 0.8, "self_harm"))
     assert decision.level == "danger"
     assert "self_harm" in decision.categories
-    online = decide(NOTHING, "greet", 0.9, [("greet", 0.9)], reading=read(0.9, 0.2, "online"))
+    online = decide(NOTHING, "greet", 0.9, [("greet", 0.9)], reading=read(0.97, 0.2, "online"))
     assert online.level == "concern"
 
 
@@ -78,18 +78,19 @@ def test_what_the_net_reads_as_harmless_needs_a_very_sure_reader():
 
 def test_a_sure_intent_counts_alone_only_with_some_support_from_the_reader():
     sure = [("disclose_problem", 0.97)]
-    doubted = decide(NOTHING, "disclose_problem", 0.97, sure, reading=read(0.02))
+    below = BARS.reader_doubts_intent - 0.05
+    doubted = decide(NOTHING, "disclose_problem", 0.97, sure, reading=read(below))
     assert doubted.level is None and doubted.intent != DISCLOSE
-    kept = decide(NOTHING, "disclose_problem", 0.97, sure, reading=read(0.3))
+    kept = decide(NOTHING, "disclose_problem", 0.97, sure, reading=read(BARS.reader_doubts_intent))
     assert kept.level == "concern"
 
 
 def test_in_the_rehearsal_only_danger_interrupts():
     ranking = [("greet", 0.9)]
-    calm = decide(NOTHING, "greet", 0.9, ranking, mode="rehearsal", reading=read(0.9))
+    calm = decide(NOTHING, "greet", 0.9, ranking, mode="rehearsal", reading=read(0.97))
     assert calm.intent == FALLBACK and calm.level is None
     danger = decide(
-        NOTHING, "greet", 0.9, ranking, mode="rehearsal", reading=read(0.95, 0.9, "self_harm")
+        NOTHING, "greet", 0.9, ranking, mode="rehearsal", reading=read(0.97, 0.9, "self_harm")
     )
     assert danger.level == "danger"
 
