@@ -28,7 +28,9 @@ EVAL_DIR = DATA_DIR / "eval" / "tactic_check"
 # The blind set of issue 18, written before the semantic layer and measured
 # before and after; never trained or tuned on (docs/checker.md).
 BLIND_DIR = DATA_DIR / "eval" / "tactic_check_blind"
-EVAL_SETS = {"held-out": EVAL_DIR, "blind": BLIND_DIR}
+# A second blind set, written after the first was measured, before a second round.
+BLIND2_DIR = DATA_DIR / "eval" / "tactic_check_blind2"
+EVAL_SETS = {"held-out": EVAL_DIR, "blind": BLIND_DIR, "blind2": BLIND2_DIR}
 CUES_FILE = "cues.yml"
 SPELLING_FILE = "spelling.yml"
 
