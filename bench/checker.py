@@ -18,6 +18,7 @@ import platform
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 from bot import semantic
 from bot.checker import MAX_CHARS, check, preload
@@ -63,7 +64,7 @@ def main() -> int:
         result = check(text)
         times.append((time.perf_counter() - t0) * 1000)
     load = os.getloadavg()
-    figures = {
+    figures: dict[str, Any] = {
         "paste_chars": len(text),
         "paste_lines": text.count("\n") + 1,
         "runs": RUNS,
