@@ -1,7 +1,8 @@
 """Build what the servers need, only when its inputs changed (``make model``).
 
 1. ``domain/responses.yml`` from the locales and the helpline directory;
-2. the message checker's model from ``data/tactic_check/``;
+2. the message checker's model from ``data/tactic_check/``, and the language
+   classifier for undecided short messages from ``data/nlu/`` and the lexicon;
 3. the Rasa model ``models/lumi.tar.gz`` from config, domain and training data,
    retrained only when a fingerprint of those files changed.
 """
@@ -78,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         from bot import checker
 
         checker.train()
+    from bot import language
+
+    language.train_classifier()
     train_rasa(force=args.force)
     return 0
 

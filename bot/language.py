@@ -2,23 +2,34 @@
 
 Detection is offline: a lexicon of chat words checked first (statistical
 detectors miss "jsp", "slt", "idk"), then lingua restricted to English and
-French. A message with no clear signal ("ok", "lol", an emoji) gives ``None``
-and the conversation keeps its previous language.
+French. When those two leave a message undecided, a small classifier trained on
+children's own messages (every example of ``data/nlu/en`` and ``data/nlu/fr``,
+plus the lexicon) has the last word: character n-grams and the multilingual
+sentence embedding (``bot.semantic``) side by side, so "ouep", "wé" or "bof"
+read as French. A message with no clear signal ("ok", "lol", an emoji, the
+``neutral`` words of the lexicon) gives ``None``: the conversation keeps its
+previous language, and with none yet the browser's language is used
+(:func:`reply_language`).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import logging
 import math
 import re
 import threading
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from bot.normalise import normalise, words
-from bot.paths import DATA_DIR
+from bot.paths import DATA_DIR, MODELS_DIR
 from bot.text import DEFAULT_LANGUAGE, LANGUAGES
+
+log = logging.getLogger(__name__)
 
 _ACCENTED_FR = re.compile(r"[éèêëàâçùûîïôœ]")
 # French "je" glued to the next word, as children type it: jveux, jsuis, jlui,
@@ -37,6 +48,14 @@ LEXICON_WEIGHT = 1.5
 DECISION_MARGIN = 0.75
 # Longest message (in words) read as a request to switch language.
 SWITCH_MAX_WORDS = 7
+# The classifier decides an undecided message only when this sure (P(fr) >= 0.8
+# or <= 0.2); in between the message says nothing clear.
+CLASSIFIER_CONFIDENCE = 0.8
+# The classifier's files (trained by ``bot/build.py`` when its data changed).
+MODEL_DIR = MODELS_DIR / "language"
+MODEL_FILE = "model.joblib"
+MODEL_VERSION = "1"
+NLU_DIR = DATA_DIR / "nlu"
 
 
 @functools.lru_cache(maxsize=1)
@@ -48,7 +67,8 @@ def _lexicon() -> dict[str, frozenset[str]]:
             raise ValueError(f"lexicon.yml: quote these {lang} words: {bad}")
     fr = frozenset(normalise(w) for w in raw["fr"])
     en = frozenset(normalise(w) for w in raw["en"])
-    return {"fr": fr - en, "en": en - fr}
+    neutral = frozenset(normalise(str(w)) for w in raw.get("neutral") or [])
+    return {"fr": fr - en, "en": en - fr, "neutral": neutral}
 
 
 @functools.lru_cache(maxsize=1)
@@ -79,6 +99,134 @@ def warm_up() -> None:
     _lexicon()
     _switch_patterns()
     _lingua().compute_language_confidence_values("bonjour hello")
+    _classifier()
+
+
+# --------------------------------------------------------------------------- classifier
+
+
+def _nlu_texts(lang: str, nlu_dir: Path) -> list[str]:
+    """The example texts of ``data/nlu/<lang>/*.yml`` (entity markup removed)."""
+    texts: list[str] = []
+    for path in sorted((nlu_dir / lang).glob("*.yml")):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for item in raw.get("nlu") or []:
+            for line in str(item.get("examples") or "").splitlines():
+                text = _ENTITY.sub(r"\1", line.strip().removeprefix("- ").strip())
+                if text and not text.startswith("/"):
+                    texts.append(text)
+    return texts
+
+
+_ENTITY = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
+
+
+def _classifier_inputs(nlu_dir: Path = NLU_DIR) -> list[Path]:
+    return [*sorted(nlu_dir.glob("*/*.yml")), DATA_DIR / "language" / "lexicon.yml"]
+
+
+def _fingerprint(nlu_dir: Path = NLU_DIR) -> str:
+    digest = hashlib.sha256(f"language-v{MODEL_VERSION}".encode())
+    for path in _classifier_inputs(nlu_dir):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _informative(norm: str) -> bool:
+    """Whether a normalised message has a word that is not neutral ("ok", "lol")."""
+    neutral = _lexicon()["neutral"]
+    return any(token not in neutral and not token.isdigit() for token in words(norm))
+
+
+def build_classifier(nlu_dir: Path = NLU_DIR) -> dict[str, Any]:
+    """Train the undecided-message classifier: char n-grams and sentence
+    embeddings of children's messages in each language, two logistic regressions."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from bot import semantic
+
+    lex = _lexicon()
+    texts: list[str] = []
+    labels: list[int] = []
+    for label, lang in enumerate(("en", "fr")):
+        for text in [*_nlu_texts(lang, nlu_dir), *sorted(lex[lang])]:
+            norm = normalise(text)
+            if _informative(norm):
+                texts.append(norm)
+                labels.append(label)
+    y = np.array(labels)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True)
+    by_chars = LogisticRegression(C=10.0, max_iter=2000).fit(chars.fit_transform(texts), y)
+    by_meaning = LogisticRegression(C=10.0, max_iter=2000).fit(semantic.embed(texts), y)
+    return {
+        "fingerprint": _fingerprint(nlu_dir),
+        "chars": chars,
+        "by_chars": by_chars,
+        "by_meaning": by_meaning,
+        "examples": len(texts),
+    }
+
+
+def train_classifier(force: bool = False, model_dir: Path | None = None) -> Path:
+    """Train into ``models/language/`` unless its fingerprint is current."""
+    import joblib
+
+    model_dir = model_dir or MODEL_DIR
+    path = model_dir / MODEL_FILE
+    if not force and _stored_fingerprint(path) == _fingerprint():
+        return path
+    model = build_classifier()
+    model_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    joblib.dump(model, tmp)
+    tmp.replace(path)
+    log.info("language classifier trained on %d messages", model["examples"])
+    return path
+
+
+def _stored_fingerprint(path: Path) -> str | None:
+    import joblib
+
+    try:
+        stored = joblib.load(path)
+    except Exception:  # missing, unreadable or from another version: retrain
+        return None
+    return stored.get("fingerprint") if isinstance(stored, dict) else None
+
+
+_model: dict[str, Any] | None = None
+
+
+def _classifier() -> dict[str, Any]:
+    """The classifier, loaded (or trained, in memory if ``models/`` is read-only) once."""
+    global _model
+    if _model is None:
+        with _lock:
+            if _model is None:
+                try:
+                    import joblib
+
+                    _model = joblib.load(train_classifier())
+                except OSError:
+                    log.warning("language model directory not writable; training in memory")
+                    _model = build_classifier()
+    return _model
+
+
+def french_probability(text: str) -> float:
+    """The classifier's probability that ``text`` is French (0.5 when it has no
+    informative word)."""
+    from bot import semantic
+
+    norm = normalise(text)
+    if not _informative(norm):
+        return 0.5
+    model = _classifier()
+    by_chars = model["by_chars"].predict_proba(model["chars"].transform([norm]))[0, 1]
+    by_meaning = model["by_meaning"].predict_proba(semantic.embed([norm]))[0, 1]
+    return float(by_chars + by_meaning) / 2
 
 
 def score(text: str) -> float:
@@ -114,6 +262,11 @@ def detect(text: str) -> str | None:
         return "fr"
     if value <= -DECISION_MARGIN:
         return "en"
+    french = french_probability(text[:2000])
+    if french >= CLASSIFIER_CONFIDENCE:
+        return "fr"
+    if french <= 1 - CLASSIFIER_CONFIDENCE:
+        return "en"
     return None
 
 
@@ -137,14 +290,19 @@ def reply_language(
 ) -> str:
     """The language of the reply.
 
-    An explicit choice wins (request metadata, then a choice the child made);
-    otherwise the language the child last wrote in; otherwise English.
-    ``bot.domain_gen`` encodes the same order as response conditions so that
-    domain responses agree with actions.
+    An explicit choice wins (request metadata ``language``, then a choice the
+    child made); otherwise the language the child last wrote in (this message,
+    else the conversation so far); otherwise the browser's language (request
+    metadata ``browser_language``, a hint that never overrides anything);
+    otherwise English. ``bot.domain_gen`` encodes the same order as response
+    conditions so that domain responses agree with actions.
     """
-    meta = valid((metadata or {}).get("language"))
-    if meta:
-        return meta
+    meta = metadata or {}
+    explicit = valid(meta.get("language"))
+    if explicit:
+        return explicit
     if locked and valid(chosen):
         return str(chosen)
-    return valid(detected) or valid(chosen) or DEFAULT_LANGUAGE
+    return (
+        valid(detected) or valid(meta.get("browser_language")) or valid(chosen) or DEFAULT_LANGUAGE
+    )

@@ -1,10 +1,12 @@
 """``check(text)``: which manipulation tactics a pasted message shows.
 
 The paste is cut into lines (timestamps and speaker names removed, the child's
-own lines left out); a tactic is found when, in any line, the model's
-probability reaches the tactic's threshold or one of its cue patterns fires.
-The evidence for a tactic is the short fragment of the paste that shows it best:
-a fragment where a cue fires, else the fragment the model scores highest.
+own lines left out) and read sentence by sentence (``split.units``); a tactic is
+found when, in any line or sentence, the model's probability reaches the
+tactic's threshold or one of its cue patterns fires on a line. The evidence for
+a tactic is the short fragment of the paste that shows it, taken where it is: a
+fragment where a cue fires, else the fragment the model scores highest in the
+line that showed it.
 
 Nothing here stores or logs the pasted text.
 """
@@ -13,15 +15,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from bot.checker import split
-from bot.checker.model import Model, get_model, units
+from bot.checker.model import Model, get_model
 from bot.normalise import normalise
 from bot.tactics import TACTICS
-
-if TYPE_CHECKING:
-    import numpy as np
 
 # Longest paste read; anything after this is not checked (the reply says so).
 MAX_CHARS = 4000
@@ -75,54 +73,67 @@ def check(text: str) -> CheckResult:
 
 def _check(model: Model, text: str) -> CheckResult:
     lines = split.lines(text)
-    line_units = units(text)
-    # Fragments to quote: (line index, original fragment, normalised fragment).
-    pieces = [
-        (index, fragment, normalise(fragment))
-        for index, line in enumerate(lines)
-        for fragment in split.fragments(line.text)
-    ]
-    pieces = [p for p in pieces if p[2]]
-    probs = model.proba([u for _, u in line_units] + [p[2] for p in pieces])
-    unit_probs, piece_probs = probs[: len(line_units)], probs[len(line_units) :]
+    read = [(unit, normalise(unit.text)) for unit in split.units(lines)]
+    read = [(unit, norm) for unit, norm in read if norm]
+    unit_probs = model.proba([norm for _, norm in read])
     line_cues = [model.cues.tactics(normalise(line.text)) for line in lines]
-    piece_cues = [model.cues.tactics(p[2]) for p in pieces]
 
     found: list[str] = []
-    evidence: dict[str, str] = {}
+    cue_lines: dict[str, list[int]] = {}
+    best_line: dict[str, int] = {}
     for k, tactic in enumerate(TACTICS):
-        threshold = model.thresholds[tactic]
-        best_unit = float(unit_probs[:, k].max()) if len(line_units) else 0.0
-        cue_lines = {i for i, cues in enumerate(line_cues) if tactic in cues}
-        if best_unit < threshold and not cue_lines:
+        cue_lines[tactic] = [i for i, cues in enumerate(line_cues) if tactic in cues]
+        best = int(unit_probs[:, k].argmax()) if read else -1
+        above = best >= 0 and unit_probs[best, k] >= model.thresholds[tactic]
+        if not above and not cue_lines[tactic]:
             continue
         found.append(tactic)
-        quote = _evidence(tactic, k, pieces, piece_probs, piece_cues, cue_lines)
-        if quote:
-            evidence[tactic] = quote
+        if above:
+            best_line[tactic] = read[best][0].line
+    evidence = _evidence(model, lines, found, cue_lines, best_line)
     return CheckResult(tuple(found), evidence, bool(DANGER_TACTICS.intersection(found)))
 
 
 def _evidence(
-    tactic: str,
-    k: int,
-    pieces: list[tuple[int, str, str]],
-    probs: np.ndarray,
-    piece_cues: list[set[str]],
-    cue_lines: set[int],
-) -> str:
-    """The fragment that shows ``tactic`` best: the shortest fragment where one of
-    its cues fires, else the most probable fragment of the lines where a cue
-    fired, else the most probable fragment of all."""
-    if not pieces:
-        return ""
-    candidates = [i for i, cues in enumerate(piece_cues) if tactic in cues]
-    if candidates:
-        best = min(candidates, key=lambda i: (len(pieces[i][1]), -float(probs[i, k])))
-        return split.shorten(pieces[best][1])
-    if not candidates:
-        candidates = [i for i, piece in enumerate(pieces) if piece[0] in cue_lines]
-    if not candidates:
-        candidates = list(range(len(pieces)))
-    best = max(candidates, key=lambda i: float(probs[i, k]))
-    return split.shorten(pieces[best][1])
+    model: Model,
+    lines: list[split.Line],
+    found: list[str],
+    cue_lines: dict[str, list[int]],
+    best_line: dict[str, int],
+) -> dict[str, str]:
+    """For each tactic found, the fragment of the paste that shows it, quoted
+    where it is: the shortest fragment where one of its cues fires; else the
+    fragment the model scores highest in the line (or sentence) that showed it."""
+    pieces: dict[int, list[tuple[str, str]]] = {}
+
+    def fragments_of(index: int) -> list[tuple[str, str]]:
+        if index not in pieces:
+            cut = [(f, normalise(f)) for f in split.fragments(lines[index].text)]
+            pieces[index] = [(f, n) for f, n in cut if n]
+        return pieces[index]
+
+    evidence: dict[str, str] = {}
+    to_score: dict[str, list[tuple[str, str]]] = {}
+    for tactic in found:
+        cued = [
+            fragment
+            for index in cue_lines[tactic]
+            for fragment, norm in fragments_of(index)
+            if tactic in model.cues.tactics(norm)
+        ]
+        if cued:
+            evidence[tactic] = split.shorten(min(cued, key=len))
+            continue
+        where = [best_line[tactic]] if tactic in best_line else cue_lines[tactic]
+        candidates = [piece for index in where for piece in fragments_of(index)]
+        if candidates:
+            to_score[tactic] = candidates
+    if to_score:
+        texts = sorted({norm for candidates in to_score.values() for _, norm in candidates})
+        probs = model.proba(texts)
+        row = {norm: i for i, norm in enumerate(texts)}
+        for tactic, candidates in to_score.items():
+            k = TACTICS.index(tactic)
+            best = max(candidates, key=lambda c: (float(probs[row[c[1]], k]), -len(c[0])))
+            evidence[tactic] = split.shorten(best[0])
+    return evidence

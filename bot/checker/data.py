@@ -1,8 +1,9 @@
 """Labelled examples for the message checker and the fingerprint of its inputs.
 
-Training files: ``data/tactic_check/train.<lang>.yml``; held-out evaluation
-files: ``data/eval/tactic_check/<lang>.yml``. Both hold groups of texts that
-share one exact set of tactics (``[]`` for harmless messages)::
+Training files: ``data/tactic_check/train.*<lang>.yml``; evaluation files
+(never trained on): ``data/eval/tactic_check/<lang>.yml`` (held out) and
+``data/eval/tactic_check_blind/<lang>.yml`` (the blind set of issue 18). All
+hold groups of texts that share one exact set of tactics (``[]`` for harmless messages)::
 
     lang: en
     groups:
@@ -24,6 +25,12 @@ from bot.tactics import TACTICS, is_tactic
 
 TRAIN_DIR = DATA_DIR / "tactic_check"
 EVAL_DIR = DATA_DIR / "eval" / "tactic_check"
+# The blind set of issue 18, written before the semantic layer and measured
+# before and after; never trained or tuned on (docs/checker.md).
+BLIND_DIR = DATA_DIR / "eval" / "tactic_check_blind"
+# A second blind set, written after the first was measured, before a second round.
+BLIND2_DIR = DATA_DIR / "eval" / "tactic_check_blind2"
+EVAL_SETS = {"held-out": EVAL_DIR, "blind": BLIND_DIR, "blind2": BLIND2_DIR}
 CUES_FILE = "cues.yml"
 SPELLING_FILE = "spelling.yml"
 

@@ -12,9 +12,33 @@ from bot.checker.core import check
 from bot.checker.data import EVAL_DIR, Example, eval_examples
 from bot.tactics import TACTICS
 
-# Targets per language (docs/checker.md).
+# Targets per language (docs/checker.md): the held-out set's, and issue 18's on
+# its blind set (also every tactic's F1).
 TARGET_MACRO_F1 = 0.90
 TARGET_HARMLESS_FLAGGED = 0.05
+BLIND_MACRO_F1 = 0.92
+BLIND_TACTIC_F1 = 0.85
+
+
+@dataclass(frozen=True)
+class Targets:
+    macro_f1: float = TARGET_MACRO_F1
+    tactic_f1: float = 0.0
+    harmless_flagged: float = TARGET_HARMLESS_FLAGGED
+
+    def met(self, report: Report) -> bool:
+        return (
+            report.macro_f1 >= self.macro_f1
+            and min(s.f1 for s in report.tactics.values()) >= self.tactic_f1
+            and report.harmless_rate <= self.harmless_flagged
+        )
+
+
+def targets(name: str) -> Targets:
+    """The targets of an evaluation set (``data.EVAL_SETS``)."""
+    if name in ("blind", "blind2"):
+        return Targets(BLIND_MACRO_F1, BLIND_TACTIC_F1)
+    return Targets()
 
 
 @dataclass
@@ -86,7 +110,8 @@ def evaluate_all(eval_dir: Path = EVAL_DIR) -> dict[str, Report]:
     return {lang: evaluate(ex, lang) for lang, ex in eval_examples(eval_dir).items()}
 
 
-def format_report(report: Report, *, show_errors: bool = False) -> str:
+def format_report(report: Report, *, show_errors: bool = False, goal: Targets | None = None) -> str:
+    goal = goal or Targets()
     manipulative = report.messages - report.harmless
     rows = [
         f"[{report.lang}] {report.messages} messages "
@@ -97,13 +122,16 @@ def format_report(report: Report, *, show_errors: bool = False) -> str:
         rows.append(
             f"  {tactic:<14} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f}  ({s.tp}/{s.fp}/{s.fn})"
         )
-    rows.append(f"  macro-F1 {report.macro_f1:.3f} (target >= {TARGET_MACRO_F1:.2f})")
+    rows.append(f"  macro-F1 {report.macro_f1:.3f} (target >= {goal.macro_f1:.2f})")
+    if goal.tactic_f1:
+        worst = min(s.f1 for s in report.tactics.values())
+        rows.append(f"  worst tactic F1 {worst:.3f} (target >= {goal.tactic_f1:.2f})")
     rows.append(
         f"  harmless flagged {report.harmless_flagged}/{report.harmless} = "
-        f"{report.harmless_rate:.1%} (target <= {TARGET_HARMLESS_FLAGGED:.0%})"
+        f"{report.harmless_rate:.1%} (target <= {goal.harmless_flagged:.0%})"
     )
     rows.append(f"  exact tactic set {report.exact}/{report.messages}")
-    rows.append(f"  targets met: {'yes' if report.meets_targets else 'NO'}")
+    rows.append(f"  targets met: {'yes' if goal.met(report) else 'NO'}")
     if show_errors:
         for example, found in report.errors:
             text = " / ".join(example.text.splitlines())

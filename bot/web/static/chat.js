@@ -39,6 +39,7 @@
   var learner = learnerId();
   var coplay = app.getAttribute("data-coplay") === "1";
   var sendLanguage = true; // the first message of a page load carries the page language
+  var browserLanguage = firstBrowserLanguage(); // a hint for short first messages, never a choice
   var sendCoplay = coplay;
   var transcript = [];
   var queue = Promise.resolve();
@@ -51,6 +52,16 @@
   var classLink = (app.getAttribute("data-class-code") || "").trim();
   var pollTimer = null;
   var vote = { key: "", round: 0, voted: null };
+
+  /* The first of the browser's languages that Lumi speaks ("fr-CA" -> "fr"), or null. */
+  function firstBrowserLanguage() {
+    var list = (navigator.languages && navigator.languages.length) ? navigator.languages : [navigator.language];
+    for (var i = 0; i < list.length; i++) {
+      var code = String(list[i] || "").slice(0, 2).toLowerCase();
+      if (LANGS.indexOf(code) >= 0) return code;
+    }
+    return null;
+  }
 
   /* ---------------------------------------------------------------- storage */
 
@@ -515,6 +526,7 @@
   function post(message, extraMeta, options) {
     var metadata = {};
     if (sendLanguage) metadata.language = lang;
+    if (browserLanguage) metadata.browser_language = browserLanguage;
     if (sendCoplay) metadata.coplay = true;
     if (prefs.country && prefs.country !== otherCountry) metadata.country = prefs.country;
     if (classInfo) metadata.class_code = classInfo.code;
