@@ -424,6 +424,10 @@ def _rasa_down(lang: str, country: str | None) -> Response:
 
 
 def default_rasa_url() -> str:
+    """``RASA_URL`` (set by the launcher), else Rasa on loopback at ``RASA_PORT``."""
+    url = os.environ.get("RASA_URL", "").strip()
+    if url.startswith(("http://", "https://")):
+        return url
     port = os.environ.get("RASA_PORT", "5005")
     return f"http://127.0.0.1:{port}"
 
