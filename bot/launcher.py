@@ -68,6 +68,7 @@ class Settings:
     web_host: str = LOOPBACK  # the web app (LUMI_WEB_HOST; every interface with --class)
     tracker_url: str | None = None  # TRACKER_STORE_URL; default SQLite in var/
     public_url: str | None = None  # LUMI_PUBLIC_URL (behind a proxy)
+    tracker_store: str = "sql"  # TRACKER_STORE: "sql" (default) or "memory" (lost on restart)
 
     @property
     def web_on_network(self) -> bool:
@@ -123,7 +124,18 @@ def settings_from_env(
         web_host=web_host,
         tracker_url=env.get("TRACKER_STORE_URL") or None,
         public_url=(env.get("LUMI_PUBLIC_URL") or "").strip().rstrip("/") or None,
+        tracker_store=_tracker_store(env.get("TRACKER_STORE")),
     )
+
+
+def _tracker_store(raw: str | None) -> str:
+    value = (raw or "sql").strip().lower()
+    if value not in ("sql", "memory"):
+        raise ConfigError(
+            f"TRACKER_STORE={raw!r}: use sql (the default, conversations survive a restart) "
+            "or memory (they do not)."
+        )
+    return value
 
 
 def port_in_use(port: int, host: str = LOOPBACK) -> bool:
@@ -179,6 +191,8 @@ def endpoints_yaml(settings: Settings) -> str:
     }
     if settings.tracker_url:
         sql_store["url"] = settings.tracker_url
+    if settings.tracker_store == "memory":
+        sql_store = {"type": "addons.tracker_store.RedactingInMemoryTrackerStore"}
     endpoints: dict[str, object] = {
         # Our actions never read the domain: don't send 170 KB of it with every call.
         "action_endpoint": {
