@@ -416,8 +416,25 @@ async def api_message(request: Request) -> Response:
 
 
 def _rasa_down(lang: str, country: str | None) -> Response:
+    """Rasa cannot answer (down, restarting, broken): a clear message and the
+    country's helplines, straight from ``data/helplines.yml`` (the page shows
+    them as cards, like Lumi's own ``/help``)."""
     helpline = views.main_helpline_text(country, lang)
-    return error_json(503, "web.errors.rasa_down", lang, helpline=helpline)
+    text = texts.t("web.errors.rasa_down", lang, helpline=helpline)
+    code = helplines.known_country(country)
+    cards = {
+        "custom": {
+            "kind": "helplines",
+            "lang": lang,
+            "country": code,
+            "helplines": [entry.payload(lang) for entry in helplines.for_country(code, "concern")],
+        }
+    }
+    return JSONResponse(
+        {"error": text, "messages": [{"text": text}, cards]},
+        status_code=503,
+        headers={"Cache-Control": "no-store", "Retry-After": "5"},
+    )
 
 
 # --------------------------------------------------------------------------- the app
