@@ -109,9 +109,7 @@ def in_range(version: Any, events: list[dict[str, Any]]) -> bool:
     for point, kind in sorted(keyed, key=lambda item: (item[0], order[item[1]])):
         if kind == "introduced" and version >= point:
             affected = True
-        elif kind == "fixed" and version >= point:
-            affected = False
-        elif kind == "last_affected" and version > point:
+        elif kind == "fixed" and version >= point or kind == "last_affected" and version > point:
             affected = False
     return affected
 

@@ -28,7 +28,6 @@ from tests.robustness.conftest import (
 from tests.servers import free_port
 
 
-
 def story_payloads(reply) -> list[str]:
     return [
         b["payload"]
