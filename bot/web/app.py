@@ -457,10 +457,12 @@ def create_app(
     timeout: float = RASA_TIMEOUT_SECONDS,
     store: Store | None = None,
     secret_key: str | None = None,
+    setup_code: str | None = None,
 ) -> Starlette:
     """The web app. ``transport``, ``progress`` and ``store`` replace Rasa and storage in
     tests; ``secret_key`` signs teacher sessions (default: env ``LUMI_SECRET_KEY``, else
-    ``var/secret_key``, read on the first teacher request)."""
+    ``var/secret_key``, read on the first teacher request); ``setup_code`` opens the
+    first-run page from other devices (default: env ``LUMI_SETUP_CODE``)."""
     web = WebConfig(
         rasa_url=rasa_url or default_rasa_url(),
         transport=transport,
@@ -504,7 +506,9 @@ def create_app(
     )
     app.state.web = web
     app.state.teacher = teacher.TeacherState(
-        store=(lambda: store) if store is not None else _default_store, secret=secret_key
+        store=(lambda: store) if store is not None else _default_store,
+        secret=secret_key,
+        setup_code=setup_code if setup_code is not None else os.environ.get(auth.SETUP_CODE_ENV),
     )
     app.state.join_limiter = classroom.JoinLimiter()
     app.state.jinja = Environment(

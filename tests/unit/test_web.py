@@ -133,7 +133,7 @@ def assert_security_headers(response: httpx.Response) -> None:
         assert directive in csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"
     assert "camera=()" in response.headers["permissions-policy"]
     assert response.headers["x-frame-options"] == "DENY"
     assert not any(h.lower().startswith("access-control-") for h in response.headers)
