@@ -331,7 +331,8 @@ def pupils_url(settings: Settings, addresses: list[str] | None = None) -> str | 
         return None
     if settings.web_host != ALL_INTERFACES:
         return f"http://{settings.web_host}:{settings.web_port}"
-    found = lan_addresses() if addresses is None else addresses
+    chosen = os.environ.get("LUMI_LAN_ADDRESS", "").strip()  # the launcher picked wrong
+    found = [chosen] if chosen else (lan_addresses() if addresses is None else addresses)
     return f"http://{found[0]}:{settings.web_port}" if found else None
 
 

@@ -173,6 +173,8 @@ class Launched:
         taken = []
         for port in self.ports.values():
             with socket.socket() as sock:
+                # as a restarted server binds (closed client connections may linger)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     sock.bind(("127.0.0.1", port))
                 except OSError:

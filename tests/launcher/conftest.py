@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -28,6 +29,7 @@ import requests
 
 from bot.paths import ROOT
 from tests.launched import Launched
+from tests.netns import Netns, NetnsUnavailable
 from tests.servers import free_port, require_model, wait_until
 
 RESULTS_FILE = ROOT / "var" / "launcher-faults.json"
@@ -71,18 +73,14 @@ class SmallDisk:
     def fill(self) -> Path:
         """Fill the disk to the last byte; returns the filler file."""
         filler = self.path / "filler.bin"
-        chunk = b"\0" * (1 << 20)
-        with filler.open("wb") as out:
-            try:
-                while True:
-                    out.write(chunk)
-                    out.flush()
-            except OSError:
-                pass
-            with contextlib.suppress(OSError):  # the last bytes
-                for _ in range(4096):
-                    out.write(b"\0" * 256)
-                    out.flush()
+        descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            for size in (1 << 20, 1 << 12, 1):  # megabytes, then the last bytes
+                with contextlib.suppress(OSError):
+                    while True:
+                        os.write(descriptor, b"\0" * size)
+        finally:
+            os.close(descriptor)
         return filler
 
 
@@ -160,6 +158,8 @@ class Launchers:
     disk: SmallDisk
     redis: Launched | None
     redis_server: RedisServer | None
+    netns: Netns | None = None
+    netns_error: str = ""
     boot_s: dict[str, float] = field(default_factory=dict)
 
 
@@ -174,7 +174,14 @@ def launchers(tmp_path_factory):
             "TRACKER_STORE_URL": f"sqlite:///{disk.path / 'conversations.db'}",
             "DATABASE_URL": f"sqlite:///{disk.path / 'lumi.db'}",
         }
-    main = Launched(base / "main", args=("--quiet",), extra_env=extra).start()
+    netns, netns_error = None, ""
+    try:
+        netns = Netns.create()  # a pupil's tablet on the school network
+        extra["LUMI_LAN_ADDRESS"] = netns.host_address  # the laptop's address on that network
+    except NetnsUnavailable as error:
+        netns_error = str(error)
+    # As `make class` starts it: the web app on every interface, Rasa and actions on loopback.
+    main = Launched(base / "main", args=("--quiet", "--class"), extra_env=extra).start()
     redis_server = redis = None
     if shutil.which("redis-server") and shutil.which("redis-cli"):
         redis_dir = base / "redis-data"
@@ -186,7 +193,7 @@ def launchers(tmp_path_factory):
         )
         redis.extra_env["REDIS_URL"] = redis_server.url
         redis.start()
-    found = Launchers(main, disk, redis, redis_server)
+    found = Launchers(main, disk, redis, redis_server, netns, netns_error)
     try:
         found.boot_s["main"] = round(main.wait_ready(), 1)
         if redis is not None:
@@ -207,6 +214,8 @@ def _teardown(found: Launchers) -> None:
         found.redis_server.stop()
     if found.disk.mounted:
         subprocess.run(["umount", "-l", str(found.disk.path)], check=False)
+    if found.netns is not None:
+        found.netns.remove()
 
 
 # --------------------------------------------------------------------------- load and probes

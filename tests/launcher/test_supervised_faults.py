@@ -89,7 +89,8 @@ def summarise(load: Any, killed_at: float, back_at: float) -> dict[str, Any]:
     apologies = [s for s in gap if s.status == 200 and s.error == "fallback_reply"]
     before = {s.sender for s in samples if s.started < killed_at}
     after_ok = {s.sender for s in window(samples, back_at + 1.0) if s.error is None}
-    errors_after = [s for s in window(samples, back_at + 1.0) if s.error is not None]
+    errors_after_back = [s for s in window(samples, back_at + 1.0) if s.error is not None]
+    kinds_after = _count(str(s.error) for s in errors_after_back)
     return {
         "class_requests_total": len(samples),
         "requests_in_gap": len(gap),
@@ -98,7 +99,8 @@ def summarise(load: Any, killed_at: float, back_at: float) -> dict[str, Any]:
         "apologies_in_gap": len(apologies),
         "conversations_before": len(before),
         "conversations_went_on": len(before & after_ok),
-        "errors_after_back": len(errors_after),
+        "errors_after_back": len(errors_after_back),
+        "errors_after_back_by_kind": kinds_after,
     }
 
 
@@ -115,11 +117,16 @@ def disclosures_summary(sent: list[dict[str, Any]]) -> dict[str, Any]:
         "answered_with_help": sum(1 for d in sent if d["helplines"] > 0),
         "statuses": _count(str(d["status"]) for d in sent),
         "in_the_childs_language": sum(1 for d in sent if d.get("payload_langs") == [d["lang"]]),
+        "without_help": [
+            {k: d.get(k) for k in ("lang", "country", "status", "first_reply", "error")}
+            for d in sent
+            if d["helplines"] == 0
+        ],
     }
 
 
 def fault_during_class(
-    launched: Any, name: str, seconds_after: float = 8.0, during: Any = None
+    launched: Any, name: str, seconds_after: float = 20.0, during: Any = None
 ) -> tuple[dict[str, Any], list[dict[str, Any]], Any]:
     """Kill ``name`` while the class plays and disclosures arrive; wait until it is back."""
     load = ClassLoad(launched.web_url, duration_s=600)
@@ -186,6 +193,8 @@ def test_action_server_killed(main, readers, results):
     assert figures["disclosures_sent"] >= 3
     assert figures["answered_with_help"] == figures["disclosures_sent"], sent
     assert figures["in_the_childs_language"] == figures["disclosures_sent"], sent
+    dangers = [d for d in sent if d["country"] == "GB"]  # "coming to my house tonight"
+    assert dangers and all(d["levels"] == ["danger"] for d in dangers), dangers
     assert figures["requests_failed"] == 0  # the channel answers every one of them
     assert figures["conversations_went_on"] == figures["conversations_before"]
     assert reader.resumes_where_it_was()
@@ -266,7 +275,7 @@ def test_conversation_disk_full(main, readers, launchers, results):
 
 
 def test_rasa_killed(main, readers, results):
-    figures, sent, _ = fault_during_class(main, "rasa", seconds_after=10.0)
+    figures, sent, _ = fault_during_class(main, "rasa")
     went_on = {name: r.resumes_where_it_was() for name, r in readers.items()}
     figures["stories_resumed_at_the_same_step"] = went_on
     results["rasa_killed"] = figures
