@@ -36,6 +36,11 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# tests/launcher makes a second network namespace (a pupil's tablet): iproute2
+if ! command -v ip >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null
+fi
+
 step "unit tests (no model)"
 $PY -m pytest tests/unit -q -p no:cacheprovider --junitxml=var/test-results/unit.xml
 
