@@ -131,7 +131,12 @@ class RedactingSQLTrackerStore(_FastJson, SQLTrackerStore):
       memory (``pending``), retried with a growing pause (1 s to 30 s) and
       read from there meanwhile; ``degraded`` says whether anything is waiting;
     - idle conversations deleted after ``ttl_seconds`` (checked every
-      ``EXPIRY_EVERY`` seconds while saving).
+      ``EXPIRY_EVERY`` seconds while saving);
+    - the current session found by position, not by clock: Rasa's query keeps
+      the events whose *timestamp* is at least the last ``session_started``'s,
+      which drops events made before the session started but appended after
+      it (``POST /conversations/<id>/tracker/events`` parses its events, then
+      starts the session): the in-memory store keeps them, and so does this one.
     """
 
     EXPIRY_EVERY = 300.0
@@ -214,6 +219,25 @@ class RedactingSQLTrackerStore(_FastJson, SQLTrackerStore):
         self._retry_at = 0.0
 
     # ---------------------------------------------------------------- reading
+
+    def _event_query(
+        self, session: Any, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> Any:
+        """This conversation's events in order, from its last ``session_started``
+        row on (by row id), or all of them. Counting and reading both use it."""
+        import sqlalchemy as sa
+        from rasa.shared.core.events import SessionStarted
+
+        event = self.SQLEvent
+        query = session.query(event).filter(event.sender_id == sender_id)
+        if not fetch_events_from_all_sessions:
+            start = (
+                session.query(sa.func.max(event.id))
+                .filter(event.sender_id == sender_id, event.type_name == SessionStarted.type_name)
+                .scalar_subquery()
+            )
+            query = query.filter(sa.or_(start.is_(None), event.id >= start))
+        return query.order_by(event.id)
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool

@@ -237,3 +237,20 @@ async def test_speedups_stay_rasas_on_trackers_read_back(tmp_path, domain, clock
         assert domain.states_for_tracker_history(tracker) == speedups.ORIGINAL["states"](
             domain, tracker
         )
+
+
+async def test_events_appended_after_a_session_start_are_kept_whatever_their_clock(
+    tmp_path, domain, clock
+):
+    """Rasa's API parses posted events before it starts the session: their
+    timestamps are earlier than session_started's, their place is after it."""
+    store = make_store(tmp_path / "c.db", domain, clock)
+    early = SlotSet("mode", "story", timestamp=1.0)
+    tracker = new_tracker(domain)
+    tracker.update(early)
+    await store.save(tracker)
+    again = await store.retrieve("child-1")
+    assert again.get_slot("mode") == "story"
+    turn(again, "hi", "greet", {})
+    await store.save(again)
+    assert (await store.retrieve("child-1")).get_slot("mode") == "story"
