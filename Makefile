@@ -8,10 +8,12 @@ UV_VERSION := 0.13.9
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help run test install model lint unit conversation e2e browser lock bench scale-test soak check-helplines clean
+.PHONY: help run class test install model lint unit conversation e2e browser lock bench scale-test soak check-helplines audit clean
 
 help:
-	@echo "make run    set up, train if needed, start Rasa, actions and web app"
+	@echo "make run    set up, train if needed, start Rasa, actions and web app (this computer only)"
+	@echo "make class  the same, with the web app on the local network for pupils' tablets"
+	@echo "make audit  the pinned packages against the PyPA advisories (offline)"
 	@echo "make test   set up, train if needed, run every test tier"
 	@echo "make bench  benchmark against a stock Rasa assistant"
 	@echo "make scale-test  2 Rasa replicas behind nginx, Redis stores, failover (about 7 min)"
@@ -35,6 +37,15 @@ model: install
 
 run: model
 	$(PY) -m bot.launcher
+
+# The web app on this computer's network interface (pupils' tablets); Rasa and
+# the action server stay on loopback. Prints the pupils' address and a setup code.
+class: model
+	$(PY) -m bot.launcher --class
+
+# Offline: requirements.lock against data/advisories/ (docs/robustness.md).
+audit: install
+	$(PY) -m bot.audit
 
 test: model
 	bash scripts/test.sh

@@ -183,6 +183,7 @@ class Sample:
     status: int  # HTTP status, 0 when the request failed
     error: str | None  # None, "http_429", "http_500", "timeout", "ClientOSError"...
     message_kind: str  # "payload" or "text"
+    sender: str = ""  # the conversation
 
 
 @dataclass
@@ -306,7 +307,7 @@ class Driver:
             latency, error = time.perf_counter() - started, type(exc).__name__
         conv.last_reply = reply
         kind = "payload" if message.startswith("/") else "text"
-        result.samples.append(Sample(started, latency, status, error, kind))
+        result.samples.append(Sample(started, latency, status, error, kind, conv.sender))
 
     async def _user(
         self,
@@ -320,6 +321,7 @@ class Driver:
         min_sender_gap: float,
         rng: random.Random,
         start_delay: float = 0.0,
+        stop: Any = None,
     ) -> None:
         if start_delay:
             await asyncio.sleep(start_delay)
@@ -329,6 +331,8 @@ class Driver:
             if max_turns is not None and turns >= max_turns:
                 break
             if stop_at is not None and time.perf_counter() >= stop_at:
+                break
+            if stop is not None and stop.is_set():
                 break
             conv = conversations[index % len(conversations)]
             index += 1
@@ -370,7 +374,9 @@ class Driver:
         think: tuple[float, float] | None = None,
         ramp_s: float = 0.0,
         min_sender_gap: float = 0.55,
+        stop: Any = None,
     ) -> ScenarioResult:
+        """``stop``: an optional ``threading.Event`` that ends the scenario early."""
         result = ScenarioResult(name=name, bot=self.bot, users=users)
         convs = [self._conversations(name, u, conversations_per_user) for u in range(users)]
         result.senders = [c.sender for user in convs for c in user]
@@ -389,6 +395,7 @@ class Driver:
                     min_sender_gap=min_sender_gap,
                     rng=random.Random(rng.random()),
                     start_delay=rng.uniform(0, ramp_s) if ramp_s else 0.0,
+                    stop=stop,
                 )
                 for u in range(users)
             ]

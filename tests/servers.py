@@ -64,6 +64,8 @@ class Stack:
             rasa_token="test-token",
             model=MODEL,
             with_web=with_web,
+            # TRACKER_STORE=memory compares a run with the in-memory store
+            tracker_store=os.environ.get("TRACKER_STORE", "sql"),
         )
         env = process_env(settings)
         env.update(LUMI_VAR_DIR=str(workdir), **(extra_env or {}))

@@ -7,7 +7,8 @@ SQLite at ``var/lumi.db``; the schema is brought up to date first):
   export LEARNER_ID [-o F]  print (or write to F) everything stored about a learner, as JSON
   erase LEARNER_ID          delete a learner and all their rows
   purge [--days N]          delete learners not seen for N days (default: the
-                            retention setting, env RETENTION_DAYS, 365) and old class sessions
+                            retention setting, env RETENTION_DAYS, 365) and old class sessions,
+                            and conversations idle for TRACKER_TTL_SECONDS (var/conversations.db)
   create-teacher USERNAME   create a teacher account; the password comes from
                             env LUMI_TEACHER_PASSWORD or is asked twice on the terminal
   set-password USERNAME     give a teacher a new password (same sources as above)
@@ -70,6 +71,21 @@ def _password() -> str | None:
     return first
 
 
+def _purge_conversations() -> dict[str, Any] | str:
+    """Idle conversations in Rasa's SQL tracker store (``bot.conversations``); Redis
+    expires its own."""
+    if os.environ.get("REDIS_URL"):
+        return "in Redis: they expire by themselves"
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot import conversations
+
+    try:
+        return conversations.purge()
+    except SQLAlchemyError as error:
+        return f"unavailable ({type(error).__name__})"
+
+
 def _run(args: argparse.Namespace) -> int:
     from bot.storage.store import Store
 
@@ -100,6 +116,7 @@ def _run(args: argparse.Namespace) -> int:
             return EXIT_OK
         if args.command == "purge":
             counts: dict[str, Any] = store.purge(args.days)
+            counts["conversations"] = _purge_conversations()
             print(json.dumps(counts))
             return EXIT_OK
         if args.command == "create-teacher":

@@ -16,7 +16,7 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.web", description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("WEB_PORT", "8080")))
-    parser.add_argument("--host", default=os.environ.get("LUMI_HOST", "127.0.0.1"))
+    parser.add_argument("--host", default=os.environ.get("LUMI_WEB_HOST", "127.0.0.1"))
     parser.add_argument("--rasa-url", default=None, help="default: http://127.0.0.1:$RASA_PORT")
     args = parser.parse_args(argv)
     if not 0 < args.port < 65536:

@@ -421,14 +421,35 @@ async def api_message(request: Request) -> Response:
 
 
 def _rasa_down(lang: str, country: str | None) -> Response:
+    """Rasa cannot answer (down, restarting, broken): a clear message and the
+    country's helplines, straight from ``data/helplines.yml`` (the page shows
+    them as cards, like Lumi's own ``/help``)."""
     helpline = views.main_helpline_text(country, lang)
-    return error_json(503, "web.errors.rasa_down", lang, helpline=helpline)
+    text = texts.t("web.errors.rasa_down", lang, helpline=helpline)
+    code = helplines.known_country(country)
+    cards = {
+        "custom": {
+            "kind": "helplines",
+            "lang": lang,
+            "country": code,
+            "helplines": [entry.payload(lang) for entry in helplines.for_country(code, "concern")],
+        }
+    }
+    return JSONResponse(
+        {"error": text, "messages": [{"text": text}, cards]},
+        status_code=503,
+        headers={"Cache-Control": "no-store", "Retry-After": "5"},
+    )
 
 
 # --------------------------------------------------------------------------- the app
 
 
 def default_rasa_url() -> str:
+    """``RASA_URL`` (set by the launcher), else Rasa on loopback at ``RASA_PORT``."""
+    url = os.environ.get("RASA_URL", "").strip()
+    if url.startswith(("http://", "https://")):
+        return url
     port = os.environ.get("RASA_PORT", "5005")
     return f"http://127.0.0.1:{port}"
 
@@ -441,10 +462,12 @@ def create_app(
     timeout: float = RASA_TIMEOUT_SECONDS,
     store: Store | None = None,
     secret_key: str | None = None,
+    setup_code: str | None = None,
 ) -> Starlette:
     """The web app. ``transport``, ``progress`` and ``store`` replace Rasa and storage in
     tests; ``secret_key`` signs teacher sessions (default: env ``LUMI_SECRET_KEY``, else
-    ``var/secret_key``, read on the first teacher request)."""
+    ``var/secret_key``, read on the first teacher request); ``setup_code`` opens the
+    first-run page from other devices (default: env ``LUMI_SETUP_CODE``)."""
     web = WebConfig(
         rasa_url=rasa_url or default_rasa_url(),
         transport=transport,
@@ -488,7 +511,9 @@ def create_app(
     )
     app.state.web = web
     app.state.teacher = teacher.TeacherState(
-        store=(lambda: store) if store is not None else _default_store, secret=secret_key
+        store=(lambda: store) if store is not None else _default_store,
+        secret=secret_key,
+        setup_code=setup_code if setup_code is not None else os.environ.get(auth.SETUP_CODE_ENV),
     )
     app.state.join_limiter = classroom.JoinLimiter()
     app.state.jinja = Environment(

@@ -14,11 +14,17 @@
 - **CSRF**: every form carries the session's token in a hidden field
   (``csrf_token``); every POST is checked against it in constant time (and the
   app's ``SameOrigin`` middleware refuses another site's ``Origin``).
-- **Login limits**: per user name (whether or not it exists) and per client
-  address. Five failures in a row are free; each further one locks signing in
-  for 30 s, then 60 s, 2, 4, 8 minutes, at most 15 minutes. While locked no
-  password is checked. A success clears both counters; failures are forgotten
-  an hour after the last one.
+- **Login limits**: per user name (whether or not it exists) and, far more
+  generously, per client address, since a whole school can share one address.
+  Five failures in a row for one account are free; each further one locks
+  signing in to it for 30 s, then 60 s, 2, 4, 8 minutes, at most 15 minutes
+  (a guessing attack on one teacher gets about 20 tries an hour). One address
+  gets 50 free failures (many accounts tried from one machine), then the same
+  growing locks. While locked no password is checked. A success clears both
+  counters; failures are forgotten an hour after the last one.
+- **Setup code**: the first-run page creates an account only from the machine
+  Lumi runs on, or with the one-time code the launcher prints
+  (``LUMI_SETUP_CODE``), the way Jupyter prints its token.
 """
 
 from __future__ import annotations
@@ -172,8 +178,9 @@ def csrf_ok(session: Session | None, token: object) -> bool:
 class SameOriginForms(security.SameOrigin):
     """:class:`security.SameOrigin`, also letting through this site's own HTML forms.
 
-    Every page is served with ``Referrer-Policy: no-referrer``, so a browser
-    submitting a form sends ``Origin: null`` (the Fetch standard's rule for
+    A page served with ``Referrer-Policy: no-referrer`` (ours were; some
+    browsers' privacy modes still do it) makes a browser submitting a form send
+    ``Origin: null`` (the Fetch standard's rule for
     navigations under that policy). Such a POST is allowed only when the browser
     also says ``Sec-Fetch-Site: same-origin``, a header no other site can set;
     another site's form (or a sandboxed frame) says ``cross-site``. The teacher
@@ -200,9 +207,13 @@ class _Entry:
 
 
 class LoginLimiter:
-    """Failures in a row per key (``user:<name>``, ``ip:<address>``), with growing locks."""
+    """Failures in a row per key (``user:<name>``, ``ip:<address>``), with growing locks.
+
+    ``FREE_BY_PREFIX`` gives some kinds of key more free failures than
+    ``FREE_FAILURES`` (an address is shared by a whole class)."""
 
     FREE_FAILURES = 5
+    FREE_BY_PREFIX: dict[str, int] = {"ip:": 50}
     FIRST_LOCK = 30.0
     MAX_LOCK = 15 * 60.0
     FORGET_AFTER = 3600.0
@@ -213,11 +224,18 @@ class LoginLimiter:
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
 
-    def lock_seconds(self, failures: int) -> float:
-        """The lock after this many failures in a row (0 for the first four)."""
-        if failures < self.FREE_FAILURES:
+    def free_failures(self, key: str = "") -> int:
+        for prefix, free in self.FREE_BY_PREFIX.items():
+            if key.startswith(prefix):
+                return free
+        return self.FREE_FAILURES
+
+    def lock_seconds(self, failures: int, key: str = "") -> float:
+        """The lock after this many failures in a row (0 while they are free)."""
+        free = self.free_failures(key)
+        if failures < free:
             return 0.0
-        return float(min(self.FIRST_LOCK * 2 ** (failures - self.FREE_FAILURES), self.MAX_LOCK))
+        return float(min(self.FIRST_LOCK * 2 ** (failures - free), self.MAX_LOCK))
 
     def _entry(self, key: str, now: float) -> _Entry | None:
         entry = self._entries.get(key)
@@ -244,7 +262,7 @@ class LoginLimiter:
                 entry = self._entry(key, now) or _Entry()
                 entry.failures += 1
                 entry.last_failure = now
-                seconds = self.lock_seconds(entry.failures)
+                seconds = self.lock_seconds(entry.failures, key)
                 entry.locked_until = now + seconds if seconds else 0.0
                 self._entries[key] = entry
                 worst = max(worst, entry.failures)
@@ -269,3 +287,38 @@ class LoginLimiter:
 def login_keys(username: object, address: str | None) -> tuple[str, str]:
     name = username.strip().lower()[:254] if isinstance(username, str) else ""
     return f"user:{name}", f"ip:{address or 'unknown'}"
+
+
+# --------------------------------------------------------------------------- setup code
+
+SETUP_CODE_ENV = "LUMI_SETUP_CODE"
+_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def normal_code(value: object) -> str:
+    """A code as typed: case, spaces and dashes do not matter."""
+    return "".join(ch for ch in value.upper() if ch.isalnum()) if isinstance(value, str) else ""
+
+
+def setup_code_ok(expected: str | None, given: object) -> bool:
+    want, got = normal_code(expected), normal_code(given)
+    return bool(want) and hmac.compare_digest(want.encode(), got.encode())
+
+
+def on_this_machine(client_host: str | None, host_header: str | None) -> bool:
+    """The request comes from the machine Lumi runs on, to a loopback address.
+
+    Both must hold: behind a reverse proxy on the same machine every client
+    looks like 127.0.0.1, but the ``Host`` it forwards is the public name.
+    """
+    if os.environ.get("LUMI_PUBLIC_URL", "").strip():
+        return False
+    import ipaddress
+
+    try:
+        local_client = client_host is not None and ipaddress.ip_address(client_host).is_loopback
+    except ValueError:
+        local_client = False
+    host = (host_header or "").strip().lower()
+    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
+    return local_client and (name in _LOOPBACK_HOSTS or name.startswith("127."))

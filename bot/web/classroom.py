@@ -4,8 +4,8 @@
   (malformed 400, unknown 404, ended 410, each with a clear sentence in the
   child's language); an open session gives the child a pseudonym ("Blue Fox" /
   "Renard bleu", in the class language, unique in the session) and the
-  session's stories. No name is ever asked. Wrong codes are limited per client
-  address (a class shares one address: the limit is generous).
+  session's stories. No name is ever asked. Wrong codes are limited per child
+  and, generously, per client address (a class shares one address).
 - ``GET /api/class/poll?code=&learner=``: what the vote panel shows (the step's
   question and choices while the teacher's projector waits for votes); never
   anyone's votes.
@@ -39,9 +39,12 @@ MAX_BODY = 2048
 
 
 class JoinLimiter(auth.LoginLimiter):
-    """Wrong class codes per client address: 60 free, then 1 to 5 minutes."""
+    """Wrong class codes: 10 free per child (device), 300 per client address (a
+    whole school may share one), then 1 to 5 minutes. Guessing one of the
+    31**6 codes stays out of reach either way."""
 
-    FREE_FAILURES = 60
+    FREE_FAILURES = 10
+    FREE_BY_PREFIX = {"ip:": 300}
     FIRST_LOCK = 60.0
     MAX_LOCK = 300.0
     FORGET_AFTER = 600.0
@@ -121,7 +124,7 @@ async def join(request: Request) -> Response:
     if sender is None:
         return _error(400, "web.errors.bad_sender", lang)
     address = request.client.host if request.client else None
-    keys = (f"ip:{address or 'unknown'}",)
+    keys = (f"ip:{address or 'unknown'}", f"learner:{sender}")
     limiter = _limiter(request)
     if limiter.wait(*keys) > 0:
         return _error(429, "web.class.too_many", lang)

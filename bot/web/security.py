@@ -40,7 +40,10 @@ PERMISSIONS_POLICY = (
 HEADERS: dict[str, str] = {
     "content-security-policy": CSP,
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    # same-origin, not no-referrer: a form or fetch POST then carries its real Origin
+    # (no-referrer makes it "null"), which the same-origin check needs on plain HTTP,
+    # where browsers send no Sec-Fetch-Site. Other sites still get no referrer.
+    "referrer-policy": "same-origin",
     "permissions-policy": PERMISSIONS_POLICY,
     "x-frame-options": "DENY",
     "cross-origin-opener-policy": "same-origin",

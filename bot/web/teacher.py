@@ -72,6 +72,7 @@ class TeacherState:
     _sessions: auth.Sessions | None = None
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
     setup_lock: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
+    setup_code: str | None = None  # printed by the launcher (auth.SETUP_CODE_ENV)
 
     def sessions(self) -> auth.Sessions:
         if self._sessions is None:
@@ -329,6 +330,8 @@ async def setup_page(request: Request) -> Response:
     error = None
     username = ""
     status = 200
+    client = request.client.host if request.client else None
+    needs_code = not auth.on_this_machine(client, request.headers.get("host"))
     if request.method == "POST":
         form = await checked_form(request, ctx)
         if isinstance(form, Response):
@@ -336,6 +339,16 @@ async def setup_page(request: Request) -> Response:
         username = field(form, "username")
         password, again = field(form, "password"), field(form, "password_again")
         status = 400
+        if needs_code:
+            limiter, keys = state(request).limiter, ("setup", f"ip:{client or 'unknown'}")
+            if limiter.wait(*keys) > 0:
+                return _setup_page(request, ctx, 429, "teacher.setup.code_wait", username, True)
+            if not auth.setup_code_ok(state(request).setup_code, field(form, "setup_code")):
+                limiter.failure(*keys)
+                logger.info("first-run page: wrong or missing setup code")
+                known = state(request).setup_code
+                key = "teacher.setup.bad_code" if known else "teacher.setup.no_code"
+                return _setup_page(request, ctx, 403, key, username, True)
         try:
             validate.username(username)
         except ValueError:
@@ -360,6 +373,12 @@ async def setup_page(request: Request) -> Response:
                 ctx.dirty = True
                 logger.info("first teacher account created")
                 return redirect(request, ctx, "/teacher")
+    return _setup_page(request, ctx, status, error, username, needs_code)
+
+
+def _setup_page(
+    request: Request, ctx: Ctx, status: int, error: str | None, username: str, needs_code: bool
+) -> Response:
     return page(
         request,
         ctx,
@@ -367,6 +386,7 @@ async def setup_page(request: Request) -> Response:
         status=status,
         error=texts.t(error, ctx.lang) if error else None,
         username=username,
+        needs_code=needs_code,
     )
 
 
@@ -514,12 +534,24 @@ async def new_session(request: Request, ctx: Ctx) -> Response:
 # --------------------------------------------------------------------------- dashboard
 
 
-def join_url(request: Request, code: str, lang: str) -> str:
-    """The address children open (and the QR code holds). Behind a proxy, set
-    ``LUMI_PUBLIC_URL`` (e.g. ``https://lumi.school.example``) so it is the public one."""
+def pupils_base(request: Request) -> str:
+    """Where pupils' devices reach this web app: ``LUMI_PUBLIC_URL`` behind a proxy;
+    the laptop's network address (``LUMI_LAN_URL``, found by the launcher) when the
+    teacher's own browser is on ``localhost``; else the address the browser used."""
     public = os.environ.get("LUMI_PUBLIC_URL", "").strip().rstrip("/")
-    base = public if public.startswith(("http://", "https://")) else str(request.base_url)
-    return base.rstrip("/") + "/?" + urlencode({"class": code, "lang": lang})
+    if public.startswith(("http://", "https://")):
+        return public
+    lan = os.environ.get("LUMI_LAN_URL", "").strip().rstrip("/")
+    host = (request.url.hostname or "").lower()
+    local = host in ("localhost", "::1") or host.startswith("127.")
+    if local and lan.startswith(("http://", "https://")):
+        return lan
+    return str(request.base_url).rstrip("/")
+
+
+def join_url(request: Request, code: str, lang: str) -> str:
+    """The address children open (and the QR code holds): :func:`pupils_base`."""
+    return pupils_base(request) + "/?" + urlencode({"class": code, "lang": lang})
 
 
 @signed_in

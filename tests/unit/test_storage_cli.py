@@ -55,8 +55,10 @@ def test_cli_commands(
     assert run(capsys, *url, "erase", lid) == (0, "learner erased\n", "")
     assert run(capsys, *url, "export", lid)[0] == 1
 
+    monkeypatch.setenv("TRACKER_STORE_URL", f"sqlite:///{tmp_path / 'conversations.db'}")
     code, out, _ = run(capsys, *url, "purge", "--days", "30")
     assert code == 0 and json.loads(out)["days"] == 30
+    assert json.loads(out)["conversations"]["conversations"] == 0  # idle ones expire too
     assert run(capsys, *url, "purge", "--days", "-3")[0] == 2
     monkeypatch.setenv("RETENTION_DAYS", "12")
     code, out, _ = run(capsys, *url, "purge")

@@ -133,7 +133,7 @@ def assert_security_headers(response: httpx.Response) -> None:
         assert directive in csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"
     assert "camera=()" in response.headers["permissions-policy"]
     assert response.headers["x-frame-options"] == "DENY"
     assert not any(h.lower().startswith("access-control-") for h in response.headers)
@@ -535,7 +535,14 @@ def test_rasa_down_gives_503_naming_the_main_helpline(client, rasa, error):
         "web.errors.rasa_down", "fr", helpline=views.main_helpline_text("FR", "fr")
     )
     assert "3018" in message
-    assert response.json()["messages"] == [{"text": message}]
+    first, cards = response.json()["messages"]
+    assert first == {"text": message}
+    # every helpline of the country, from data/helplines.yml, as the page's cards
+    assert cards["custom"]["kind"] == "helplines" and cards["custom"]["country"] == "FR"
+    assert cards["custom"]["helplines"] == [
+        e.payload("fr") for e in helplines.for_country("FR", "concern")
+    ]
+    assert "3018" in [h["phone"] for h in cards["custom"]["helplines"]]
 
 
 def test_rasa_down_without_country_names_the_international_helpline(client, rasa):
