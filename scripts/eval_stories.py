@@ -42,7 +42,7 @@ from bot.stories import model, understand  # noqa: E402
 EVAL_DIR = DATA_DIR / "eval" / "stories"
 KINDS = ("free_text_choices", "rehearsal")
 # Shared (not per-story) variants, in the order they were written.
-SHARED_ORDER = ("", "_holdout", "_fresh", "_fresh2")
+SHARED_ORDER = ("", "_holdout", "_fresh", "_fresh2", "_fresh3")
 
 
 class Result(NamedTuple):
