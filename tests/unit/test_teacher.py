@@ -723,6 +723,17 @@ def test_new_stories_can_be_picked_and_the_plan_prints_them(teacher, store, lang
     # the order a teacher chose is the plan's order
     positions = [html.index(f'data-story="{s}"') for s in NEW_STORIES]
     assert positions == sorted(positions)
+    # a story's note for the teacher (the sextortion story: the safeguarding lead)
+    assert html_of("stories.recorded_call.teacher_note", lang) in html
+    assert html.count('class="story-note"') == len(NEW_STORIES)
+
+
+def test_a_story_without_a_teacher_note_prints_none(teacher) -> None:
+    code = start_session(teacher, stories=("skin_gift",))
+    html = teacher.get(f"/teacher/class/{code}/plan").text
+    assert not texts.has("stories.skin_gift.teacher_note", "en")
+    assert 'class="story-note"' not in html
+    assert html_of("teacher.plan.story_note", "en") not in html
 
 
 def test_lesson_plan_prints_without_the_page_tools() -> None:
