@@ -15,10 +15,13 @@ rehearsal, all).
 
 Usage:
     .venv/bin/python scripts/eval_stories.py [-v] [--no-model] [--min 0.9]
-        [--only fresh2] [--markdown]
+        [--only fresh2] [--stories recorded_call,group_chat] [--markdown]
 
 --min: exit status 1 when any set (in any language) is under this accuracy.
 --only: evaluate only the sets whose name contains this text.
+--stories: only the items about these stories (comma-separated ids; an item
+    says its story in ``story``, which rehearsal items may leave out: those
+    are then left out too). Sets with no such item are not shown.
 --markdown: also print a set | en | fr table for docs/stories.md.
 The labelled sentences are our own test data, not children's messages.
 """
@@ -42,7 +45,7 @@ from bot.stories import model, understand  # noqa: E402
 EVAL_DIR = DATA_DIR / "eval" / "stories"
 KINDS = ("free_text_choices", "rehearsal")
 # Shared (not per-story) variants, in the order they were written.
-SHARED_ORDER = ("", "_holdout", "_fresh", "_fresh2")
+SHARED_ORDER = ("", "_holdout", "_fresh", "_fresh2", "_fresh3", "_fresh4")
 
 
 class Result(NamedTuple):
@@ -56,14 +59,17 @@ class Result(NamedTuple):
         return self.right / self.total if self.total else 0.0
 
 
-def _items(name: str, lang: str) -> list[dict[str, Any]]:
+def _items(name: str, lang: str, stories: frozenset[str] | None = None) -> list[dict[str, Any]]:
     path = EVAL_DIR / f"{name}.{lang}.yml"
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(raw, dict) or not isinstance(raw.get("items"), list):
         raise SystemExit(f"{path}: expected a mapping with an 'items' list")
     if raw.get("lang", lang) != lang:
         raise SystemExit(f"{path}: says lang {raw.get('lang')!r}, file name says {lang!r}")
-    return list(raw["items"])
+    items = list(raw["items"])
+    if stories is not None:
+        items = [i for i in items if isinstance(i, dict) and i.get("story") in stories]
+    return items
 
 
 def _expected(value: Any) -> set[str | None]:
@@ -116,10 +122,12 @@ def labels_for(story: model.Story, step: model.Step) -> dict[str, list[str]]:
     }
 
 
-def eval_choices(name: str, lang: str, use_model: bool, verbose: bool) -> tuple[int, int]:
+def eval_choices(
+    name: str, lang: str, use_model: bool, verbose: bool, only: frozenset[str] | None = None
+) -> tuple[int, int]:
     stories = model.stories()
     right = 0
-    items = _items(name, lang)
+    items = _items(name, lang, only)
     for item in items:
         story = stories.get(item["story"])
         step = story.steps.get(item["step"]) if story is not None else None
@@ -138,9 +146,11 @@ def eval_choices(name: str, lang: str, use_model: bool, verbose: bool) -> tuple[
     return right, len(items)
 
 
-def eval_rehearsal(name: str, lang: str, use_model: bool, verbose: bool) -> tuple[int, int]:
+def eval_rehearsal(
+    name: str, lang: str, use_model: bool, verbose: bool, only: frozenset[str] | None = None
+) -> tuple[int, int]:
     right = 0
-    items = _items(name, lang)
+    items = _items(name, lang, only)
     for item in items:
         reading = understand.read_rehearsal(str(item["text"]), use_model=use_model)
         ok = reading.category in _expected(item["expected"])
@@ -153,24 +163,29 @@ def eval_rehearsal(name: str, lang: str, use_model: bool, verbose: bool) -> tupl
     return right, len(items)
 
 
-RUNNERS: dict[str, Callable[[str, str, bool, bool], tuple[int, int]]] = {
+RUNNERS: dict[str, Callable[[str, str, bool, bool, frozenset[str] | None], tuple[int, int]]] = {
     "free_text_choices": eval_choices,
     "rehearsal": eval_rehearsal,
 }
 
 
 def evaluate(
-    names: list[str], use_model: bool = True, verbose: bool = False
+    names: list[str],
+    use_model: bool = True,
+    verbose: bool = False,
+    stories: frozenset[str] | None = None,
 ) -> dict[str, list[Result]]:
-    """Results per language, one per set that exists in that language."""
+    """Results per language, one per set that exists in that language (and,
+    with ``stories``, has items about them)."""
     results: dict[str, list[Result]] = {}
     for lang in texts.LANGUAGES:
         results[lang] = []
         for name in names:
             if not (EVAL_DIR / f"{name}.{lang}.yml").exists():
                 continue
-            right, total = RUNNERS[kind_of(name)](name, lang, use_model, verbose)
-            results[lang].append(Result(name, lang, right, total))
+            right, total = RUNNERS[kind_of(name)](name, lang, use_model, verbose, stories)
+            if stories is None or total:
+                results[lang].append(Result(name, lang, right, total))
     return results
 
 
@@ -236,13 +251,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-model", action="store_true", help="patterns only")
     parser.add_argument("--min", type=float, default=0.0, help="fail when a set is under this")
     parser.add_argument("--only", help="only the sets whose name contains this text")
+    parser.add_argument("--stories", help="only the items about these story ids (comma-separated)")
     parser.add_argument("--markdown", action="store_true", help="also print a markdown table")
     args = parser.parse_args(argv)
+    only_stories = None
+    if args.stories:
+        only_stories = frozenset(s.strip() for s in args.stories.split(",") if s.strip())
+        unknown = sorted(only_stories - set(model.stories()))
+        if unknown:
+            print(f"unknown story id(s): {', '.join(unknown)}")
+            return 1
     names = set_names(args.only)
     if not names:
         print("no labelled set found")
         return 1
-    results = evaluate(names, use_model=not args.no_model, verbose=args.verbose)
+    results = evaluate(
+        names, use_model=not args.no_model, verbose=args.verbose, stories=only_stories
+    )
     print_tables(results)
     if args.markdown:
         print_markdown(results)

@@ -37,6 +37,8 @@ STEP_TEXTS = ("text", "coplay")
 CHOICE_TEXTS = ("label", "feedback")
 REHEARSAL_TEXTS = ("example",)
 OPTIONAL_CHOICE_STEP_TEXTS = ("question",)
+# A note for the teacher, printed with the story in the lesson plan.
+OPTIONAL_STORY_TEXTS = ("teacher_note",)
 
 _STORY_KEYS = {"id", "age_band", "tactics", "start", "steps"}
 _STEP_KEYS = {"tactic", "choices", "rehearsal", "next", "end"}
@@ -104,7 +106,7 @@ class Story:
     def text_keys(self) -> tuple[set[str], set[str]]:
         """(required keys, optional keys) of this story's locale file."""
         required = {self.key(name) for name in STORY_TEXTS}
-        optional: set[str] = set()
+        optional = {self.key(name) for name in OPTIONAL_STORY_TEXTS}
         for step in self.steps.values():
             required |= {self.key("steps", step.id, name) for name in STEP_TEXTS}
             if step.kind == "rehearsal":

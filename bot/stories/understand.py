@@ -39,6 +39,10 @@ NEGATION_AFTER_FR = 2
 STRONG = 1.0
 # Share of a button label's words a text needs to count as that button.
 LABEL_MATCH = 0.8
+# The strategy a negated keyword of a risky choice counts for, and the key it
+# is collected under (never a choice id: those match ID_PATTERN).
+REFUSAL = "refuse"
+_REFUSED = "-refused"
 
 _SEGMENT = re.compile(r"[.,;:!?()\n\r\"«»“”…/]+")
 _J_CONSONANT = re.compile(r"^j([bcdfghklmnpqrstvwxz][a-z]+)$")
@@ -486,17 +490,27 @@ def choice_for(
     analysis = analyse(text, lexicon, use_model=False)
     if analysis.ordinal is not None and 1 <= analysis.ordinal <= len(choices):
         return ChoiceMatch(choices[analysis.ordinal - 1].id, "number")
+    # A risky choice's keyword with a negation before it ("she doesn't click
+    # it", « il paie pas ») is a refusal of that move.
     keyword_patterns = (
-        (choice.id, Pattern(regex=re.compile(p), lang=lang, inside=False), None)
+        (
+            choice.id,
+            Pattern(regex=re.compile(p), lang=lang, inside=False),
+            None if choice.safe else _REFUSED,
+        )
         for choice in choices
         for lang, items in choice.keywords.items()
         for p in items
     )
     keyword_scores = _match_patterns(lexicon, analysis.clauses, keyword_patterns)
-    found = _pick(choices, analysis.scores, keyword_scores, lexicon)
+    scores = analysis.scores
+    refused = keyword_scores.pop(_REFUSED, 0.0)
+    if refused and REFUSAL in lexicon.strategies:
+        scores = {**scores, REFUSAL: max(scores.get(REFUSAL, 0.0), STRONG)}
+    found = _pick(choices, scores, keyword_scores, lexicon)
     if found is not None:
         return ChoiceMatch(found, "words")
-    if not analysis.scores and not analysis.unsure and use_model and lexicon.model_enabled:
+    if not scores and not analysis.unsure and use_model and lexicon.model_enabled:
         guess = model_guess(" ".join(" ".join(c) for c in analysis.clauses), lexicon)
         if guess is not None:
             found = _pick(choices, {guess: 1.0}, {}, lexicon)

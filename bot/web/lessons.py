@@ -246,6 +246,8 @@ def plan_view(info: dict[str, Any], lang: str) -> dict[str, Any]:
             if question not in prompts:
                 prompts.append(question)
         card["prompts"] = prompts
+        note = story.key("teacher_note")
+        card["note"] = t(note, lang) if texts.has(note, lang) else None
         story_list.append(card)
         for tactic in story.tactics:
             if tactic not in taught:

@@ -133,6 +133,68 @@ def test_at_least_ten_stories() -> None:
     assert len(set(STORY_IDS)) == len(STORY_IDS)
 
 
+# The three shapes of issue 22 and what each must teach; the livestream also
+# has a version for the younger band.
+ISSUE_22 = {
+    "recorded_call": ("11-13", {"threat", "photo_request"}),
+    "live_gifts": ("11-13", {"bribe", "app_switch"}),
+    "live_coins": ("8-10", {"bribe", "app_switch"}),
+    "group_chat": ("11-13", {"secrecy", "app_switch", "personal_info"}),
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_recorded_call_the_live_and_the_group_chat_are_listed_with_their_tactics(
+    lang: str,
+) -> None:
+    _, reply = play(base_slots(lang), stories.list_stories)
+    listed = {s["id"]: s for s in reply.payloads("story_list")[0]["stories"]}
+    assert len(listed) == 15
+    for story_id, (band, tactics) in ISSUE_22.items():
+        assert tactics <= set(listed[story_id]["tactics"]), story_id
+        assert listed[story_id]["title"] == texts.t(f"stories.{story_id}.title", lang)
+        assert get_story(story_id).age_band == band  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_recorded_call_ends_with_what_works_on_every_path(lang: str) -> None:
+    """Every ending of the sextortion story passes through the grown-up's words
+    (not your fault, it can be stopped) and the screenshots step, and the recap
+    says don't pay, stop replying, keep screenshots, report, tell the same day."""
+    story = get_story("recorded_call")
+    assert story is not None
+    for path, reply, _slots in walk(lang, "recorded_call"):
+        said = " ".join(m.get("text", "") for m in reply.messages)
+        assert texts.t("stories.recorded_call.recap", lang) in said
+        assert "screenshots" in path or "delete_all" in path, path  # the help step
+        assert path[-1] in {c.id for c in story.steps["again"].choices}, path
+    recap = texts.t("stories.recorded_call.recap", lang).lower()
+    words = {
+        "en": (
+            "don't pay",
+            "stop replying",
+            "screenshots",
+            "report",
+            "same day",
+            "never their fault",
+            "can be stopped",
+        ),
+        "fr": (
+            "ne pas payer",
+            "ne plus répondre",
+            "captures d'écran",
+            "signaler",
+            "jour même",
+            "jamais sa faute",
+            "ça peut s'arrêter",
+        ),
+    }[lang]
+    for word in words:
+        assert word in recap, word
+    help_text = texts.t("stories.recorded_call.steps.help.text", lang).lower()
+    assert ("not your fault" if lang == "en" else "pas ta faute") in help_text
+
+
 @pytest.mark.parametrize("band", AGE_BANDS)
 def test_age_band_slot_puts_matching_stories_first(band: str) -> None:
     _, reply = play(base_slots("en", age_band=band), stories.list_stories)

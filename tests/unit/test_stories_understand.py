@@ -90,6 +90,21 @@ def test_closest_equivalent_when_the_step_lacks_the_strategy() -> None:
     assert understand.choice_for(secret, "i'd tell my best friend").choice_id == "tell_mum"
 
 
+def test_a_negated_risky_keyword_is_a_refusal() -> None:
+    """A risky choice's own words with a negation before them: the child says
+    the character does not do it."""
+    challenge = get_story("live_gifts").steps["challenge"]  # type: ignore[union-attr]
+    assert understand.choice_for(challenge, "she doesnt show her room").choice_id == "say_no"
+    assert understand.choice_for(challenge, "she shows her room").choice_id == "do_challenge"
+    app = get_story("live_coins").steps["secret_app"]  # type: ignore[union-attr]
+    assert understand.choice_for(app, "il va pas sur chatzap").choice_id == "stay_here"
+    assert understand.choice_for(app, "il va sur chatzap").choice_id == "go_app"
+    help_step = get_story("recorded_call").steps["help"]  # type: ignore[union-attr]
+    # no refusal choice here: the refusal goes to the safe choice its fallback finds
+    assert understand.choice_for(help_step, "they dont delete anything").choice_id == "screenshots"
+    assert understand.choice_for(help_step, "they delete it all").choice_id == "delete_all"
+
+
 def test_rehearsal_priority_and_risk() -> None:
     assert (
         understand.read_rehearsal("no and I'm blocking you and telling my mum").category

@@ -461,7 +461,7 @@ def test_new_session_form_shows_stories_with_ages_and_tactics(teacher: TestClien
     assert html_of("teacher.home.ages", "fr", band=story.age_band) in page
     for tactic in story.tactics:
         assert html_of(f"tactics.{tactic}.name", "fr") in page
-    assert page.count('name="story"') == 11
+    assert page.count('name="story"') == len(lessons.known_story_ids()) == 15
 
 
 def test_new_session_form_checks_its_fields(teacher: TestClient, store: Store) -> None:
@@ -706,6 +706,44 @@ def test_lesson_plan_in_both_languages(teacher, lang: str) -> None:
     assert 'class="poster"' in html and 'id="print-button"' in html
     # the plan's language is a choice for this page only
     assert '<html lang="en">' in teacher.get("/teacher").text
+
+
+# The stories of issue 22: the recorded call, the live (and its 8-10 version), the group chat.
+NEW_STORIES = ("recorded_call", "live_gifts", "live_coins", "group_chat")
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_new_stories_can_be_picked_and_the_plan_prints_them(teacher, store, lang: str) -> None:
+    page = teacher.get(f"/teacher?lang={lang}").text
+    for story_id in NEW_STORIES:
+        assert f'value="{story_id}"' in page
+        assert html_of(f"stories.{story_id}.title", lang) in page
+    code = start_session(teacher, language=lang, stories=NEW_STORIES)
+    assert store.class_session(1, code)["story_ids"] == list(NEW_STORIES)
+    html = teacher.get(f"/teacher/class/{code}/plan?lang={lang}").text
+    for story_id in NEW_STORIES:
+        story = get_story(story_id)
+        assert f'data-story="{story_id}"' in html
+        steps = lessons.story_card(story, lang)["steps"]
+        assert html_of("teacher.plan.story_meta", lang, band=story.age_band, steps=steps) in html
+        for step in story.steps.values():
+            assert html_of(f"stories.{story_id}.steps.{step.id}.coplay", lang) in html
+        for tactic in story.tactics:
+            assert html_of(f"tactics.{tactic}.name", lang) in html
+    # the order a teacher chose is the plan's order
+    positions = [html.index(f'data-story="{s}"') for s in NEW_STORIES]
+    assert positions == sorted(positions)
+    # a story's note for the teacher (the sextortion story: the safeguarding lead)
+    assert html_of("stories.recorded_call.teacher_note", lang) in html
+    assert html.count('class="story-note"') == len(NEW_STORIES)
+
+
+def test_a_story_without_a_teacher_note_prints_none(teacher) -> None:
+    code = start_session(teacher, stories=("skin_gift",))
+    html = teacher.get(f"/teacher/class/{code}/plan").text
+    assert not texts.has("stories.skin_gift.teacher_note", "en")
+    assert 'class="story-note"' not in html
+    assert html_of("teacher.plan.story_note", "en") not in html
 
 
 def test_lesson_plan_prints_without_the_page_tools() -> None:
