@@ -32,6 +32,8 @@ from sqlalchemy.orm import declarative_base
 from sqlalchemy.sql.schema import Column
 from sqlalchemy.types import TypeDecorator
 
+from bot.storage.validate import TITLE_LEN  # a class session's label, written by the teacher
+
 # Constraint names are fixed so migrations (and SQLite batch mode) can name them.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -48,7 +50,6 @@ Base: Any = declarative_base(metadata=metadata)
 ID_LEN = 128  # learner tokens
 SLUG_LEN = 64  # story, badge, tactic ids
 CODE_LEN = 6  # class codes
-TITLE_LEN = 60  # a class session's label, written by the teacher
 
 
 class UTCDateTime(TypeDecorator):

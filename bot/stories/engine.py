@@ -220,6 +220,7 @@ def _marks(story: Story, state: dict[str, Any]) -> list[dict[str, Any]]:
         marks.append(
             {
                 "step": len(marks),  # the decision's position in the story
+                "step_id": step.id if step is not None else None,
                 "mark": "safe" if entry["safe"] else "risky",
                 "tactic": step.tactic if step is not None else None,
             }
