@@ -90,6 +90,10 @@ class Store(ClassroomMixin):
 
     # ------------------------------------------------------------------ plumbing
 
+    def now(self) -> dt.datetime:
+        """The store's clock (UTC), so pages compare times with what the store wrote."""
+        return self.clock()
+
     @property
     def url(self) -> str:
         if self._url is None:

@@ -20,6 +20,8 @@ from bot.tactics import TACTICS
 from bot.web import typography
 
 MIN_GROUP = 3
+LETTERS = "ABCDEFGH"  # the choices on the class screen
+AGE_BANDS = ("8-10", "11-13")
 # The lesson's parts and their minutes (PEDAGOGY.md, "For teachers": 45-55 minutes).
 LESSON_PARTS: tuple[tuple[str, int], ...] = (
     ("warmup", 5),
@@ -128,6 +130,69 @@ def story_cards(lang: str, only: Iterable[str] | None = None) -> list[dict[str, 
 
 def known_story_ids() -> set[str]:
     return set(stories())
+
+
+def stories_in_band(story_ids: Iterable[str], band: str) -> bool:
+    found = stories()
+    return all(s in found and found[s].age_band == band for s in story_ids)
+
+
+def addable_stories(info: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """Stories the teacher can still add to an open session (its age band, not in it)."""
+    if info.get("status") != "open":
+        return []
+    band = info.get("age_band")
+    return [
+        card
+        for card in story_cards(lang)
+        if card["id"] not in info.get("story_ids", [])
+        and (band is None or card["age_band"] == band)
+    ]
+
+
+def session_label(info: dict[str, Any], lang: str) -> str:
+    """The session's name as the teacher wrote it, else "Class ABC234"."""
+    return info.get("title") or t("teacher.lesson.untitled", lang, code=info["code"])
+
+
+def session_meta(info: dict[str, Any], lang: str) -> list[str]:
+    """Language, age band and country of a session, in words."""
+    band = info.get("age_band")
+    country = info.get("country")
+    return [
+        language_name(info["language"], lang),
+        t(f"teacher.lesson.age_{band}" if band in AGE_BANDS else "teacher.lesson.age_all", lang),
+        t("teacher.lesson.meta_country", lang, country=t(f"countries.{country}", lang))
+        if country
+        else t("teacher.lesson.meta_no_country", lang),
+    ]
+
+
+def alerts_view(
+    alerts: list[dict[str, Any]], info: dict[str, Any], lang: str
+) -> list[dict[str, Any]]:
+    """A child's "I'd like to talk to my teacher": their class name and the time, nothing else."""
+    return [
+        {
+            "id": int(a["id"]),
+            "name": pseudonym_label(str(a["pseudonym"]), info["language"]),
+            "time": short_time(a.get("raised_at"), info.get("time_zone")),
+        }
+        for a in alerts
+    ]
+
+
+def csv_text(rows: list[list[str]]) -> str:
+    """CSV for a spreadsheet (a BOM so accents open right); a cell that a spreadsheet
+    would read as a formula is quoted with a leading apostrophe."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@") else c for c in row])
+    return "\ufeff" + out.getvalue()
 
 
 def language_name(code: str, lang: str) -> str:
@@ -319,7 +384,12 @@ def export_rows(view: dict[str, Any], lang: str) -> list[list[str]]:
             rows.append([head("story"), story["title"], head(measure), shown(story[measure])])
         average = story["average_score"]
         rows.append(
-            [head("story"), story["title"], head("average"), "" if average is None else str(average)]
+            [
+                head("story"),
+                story["title"],
+                head("average"),
+                "" if average is None else str(average),
+            ]
         )
     for tactic in view["tactics"]:
         for measure in ("spotted", "missed"):
@@ -335,7 +405,12 @@ def export_rows(view: dict[str, Any], lang: str) -> list[list[str]]:
     rows.append([head("quiz"), head("all"), head("right"), "" if right is None else str(right)])
     for band in ("high", "middle", "low"):
         rows.append(
-            [head("quiz"), t(f"teacher.dashboard.band_{band}", lang), children, shown(quiz["bands"][band])]
+            [
+                head("quiz"),
+                t(f"teacher.dashboard.band_{band}", lang),
+                children,
+                shown(quiz["bands"][band]),
+            ]
         )
     for tactic in quiz["by_tactic"]:
         rows.append([head("quiz"), tactic["name"], children, shown(tactic["learners"])])
@@ -434,9 +509,13 @@ def projector_view(state: dict[str, Any], votes: dict[str, int], lang: str) -> d
         view["question"] = question(story, step, lang)
         view["total"] = cell(total)
         view["majority"] = majority(step, counted)
+        best = max(counted.values(), default=0)
+        # shown once the answers are revealed, even when its count reads "a few"
+        view["leaders"] = [c.id for c in step.choices if best and counted[c.id] == best]
         view["choices"] = [
             {
                 "id": c.id,
+                "letter": LETTERS[index] if index < len(LETTERS) else str(index + 1),
                 "label": t(story.key("steps", step.id, "choices", c.id, "label"), lang),
                 "feedback": t(story.key("steps", step.id, "choices", c.id, "feedback"), lang),
                 "safe": c.safe,
@@ -446,7 +525,7 @@ def projector_view(state: dict[str, Any], votes: dict[str, int], lang: str) -> d
                 if 0 < counted[c.id] < MIN_GROUP
                 else (round(100 * counted[c.id] / total) if total else 0),
             }
-            for c in step.choices
+            for index, c in enumerate(step.choices)
         ]
         if step.tactic:
             view["tactic"] = tactic_info(step.tactic, lang)

@@ -48,7 +48,7 @@ def fix(text: str, lang: str | None) -> str:
 
 
 def colon(lang: str | None) -> str:
-    """": " as the language writes it, for a colon written in a template."""
+    """ ": " as the language writes it, for a colon written in a template."""
     return NBSP + ": " if lang == "fr" else ": "
 
 

@@ -44,9 +44,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_class_alerts")),
     )
-    op.create_index(
-        "ix_class_alerts_session_seen", "class_alerts", ["class_session_id", "seen_at"]
-    )
+    op.create_index("ix_class_alerts_session_seen", "class_alerts", ["class_session_id", "seen_at"])
     op.create_index("ix_class_alerts_learner", "class_alerts", ["learner_id"])
 
 
