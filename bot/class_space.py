@@ -94,3 +94,12 @@ def of_turn(
         age_band=info.get("age_band"),
         country=info.get("country"),
     )
+
+
+def raise_alert(code: str, learner_id: str) -> str | None:
+    """A child's yes to "tell my teacher you'd like to talk" (``bot.safeguarding.
+    adult_in_room``): the store keeps the code and the learner id, no text. Never
+    raises: None when the database failed."""
+    from bot import storage
+
+    return storage.raise_class_alert(code, learner_id)
