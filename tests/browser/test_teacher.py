@@ -238,7 +238,7 @@ def test_a_class_session_from_sign_in_to_the_lesson_plan(
     )
     check_axe(teacher, "teacher: projector (answers shown)", axe_report)
     screenshot(teacher, "dashboard-projector.png")
-    teacher.click("#projector .controls button.big")  # follow the class's vote
+    teacher.click("#follow-vote")  # follow the class's vote
     teacher.wait_for_selector("#vote-list")
     assert texts.t(f"stories.{STORY}.steps.school.text", "en") in teacher.locator("h1").inner_text()
 
@@ -260,7 +260,9 @@ def test_a_class_session_from_sign_in_to_the_lesson_plan(
 
     # ending the session closes it to new joins; the results stay
     teacher.goto(f"/teacher/class/{code}")
-    teacher.click("#end-session")
+    teacher.click("#end-session")  # asks first
+    teacher.wait_for_selector("#confirm-end")
+    teacher.click("#confirm-end")
     teacher.wait_for_selector(".status-ended")
     late = new_context().new_page()
     late.goto("/?lang=en")
