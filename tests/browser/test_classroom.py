@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from test_teacher are redefined as arguments)
 """Issue 19 in Chromium, against the REAL stack (Rasa + actions + web app): a class
 session is a space the pupils stay in, the projector fits 1920x1080 and 1280x720
 without scrolling, ending asks to confirm and can be undone, the charts show
@@ -10,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import Any
 
 import pytest
 import requests
@@ -162,7 +162,9 @@ def test_the_projector_fits_the_screen_without_scrolling(
     teacher.keyboard.press("r")  # show the answers
     teacher.wait_for_selector(".vote-choice.is-safe")
     leader = teacher.locator(".vote-choice.is-leader")
-    assert leader.count() == 1 and texts.t("teacher.lesson.class_choice", "en") in leader.inner_text()
+    assert (
+        leader.count() == 1 and texts.t("teacher.lesson.class_choice", "en") in leader.inner_text()
+    )
     fits(teacher, ".vote-choice", "#follow-vote")  # every choice and its feedback, too
     check_axe(teacher, f"teacher: projector {width}x{height} (answers)", axe_report)
     screenshot(teacher, f"projector-{width}x{height}-revealed.png", full_page=False)
@@ -229,7 +231,9 @@ def test_charts_show_counts_only_and_the_csv_equals_the_dashboard(
         ".textContent === '3'",
         timeout=WAIT_MS,
     )
-    teacher.wait_for_function("() => Number(document.getElementById('dashboard').dataset.charts) > 0")
+    teacher.wait_for_function(
+        "() => Number(document.getElementById('dashboard').dataset.charts) > 0"
+    )
     # the charts hold the same counts as the tables, and no text but titles and names
     charted = teacher.evaluate(
         """() => ['chart-progress', 'chart-tactics', 'chart-steps-skin_gift'].map(id => {
@@ -242,8 +246,14 @@ def test_charts_show_counts_only_and_the_csv_equals_the_dashboard(
     data = teacher.request.get(f"/teacher/class/{code}/data.json").json()
     progress = charted[0]
     assert progress["shown"] == [
-        [str(s["started"]["count"]) if not s["started"]["few"] else "a few" for s in data["stories"]],
-        [str(s["finished"]["count"]) if not s["finished"]["few"] else "a few" for s in data["stories"]],
+        [
+            str(s["started"]["count"]) if not s["started"]["few"] else "a few"
+            for s in data["stories"]
+        ],
+        [
+            str(s["finished"]["count"]) if not s["finished"]["few"] else "a few"
+            for s in data["stories"]
+        ],
     ]
     allowed = {s["title"] for s in data["stories"]} | {x["name"] for x in data["tactics"]}
     allowed |= {step["label"] for story in data["steps"] for step in story["steps"]}
@@ -259,9 +269,10 @@ def test_charts_show_counts_only_and_the_csv_equals_the_dashboard(
     rows = list(csv.reader(io.StringIO(download.value.path().read_text("utf-8-sig"))))
     cells = {(r[0], r[1], r[2]): r[3] for r in rows[1:]}
     assert cells[("class", "joined", "children")] == teacher.locator("#joined-count").inner_text()
-    assert cells[("class", "started playing", "children")] == teacher.locator(
-        "#active-count"
-    ).inner_text()
+    assert (
+        cells[("class", "started playing", "children")]
+        == teacher.locator("#active-count").inner_text()
+    )
     for tr in teacher.locator("#stories-body tr").all():
         title = tr.locator("th").inner_text()
         shown = tr.locator(".count").all_inner_texts()
