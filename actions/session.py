@@ -24,6 +24,7 @@ ACTIVITY_SLOTS = (
     "misunderstood",
     "safeguard_level",
     "safeguard_topic",
+    "safeguard_memory",
 )
 
 
