@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from actions.base import LumiAction
-from bot import menu
+from bot import class_space, menu
 from bot.conversation import Reply, Turn
-from bot.safeguarding import support
+from bot.safeguarding import adult_in_room, support
 
 
 class ActionHelp(LumiAction):
@@ -29,3 +29,14 @@ class ActionPickAdult(LumiAction):
 
     def handle(self, turn: Turn) -> Reply:
         return support.pick_adult(turn)
+
+
+class ActionAnswerAdultOffer(LumiAction):
+    """The child's yes or no to "Do you want me to tell your teacher you'd like to talk?"
+    (in a class) or "Would you like help to start talking with a parent?" (at home)."""
+
+    action_name = "action_answer_adult_offer"
+    scope = "activity"
+
+    def handle(self, turn: Turn) -> Reply:
+        return adult_in_room.answer(turn, class_space.raise_alert)

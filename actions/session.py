@@ -20,6 +20,7 @@ ACTIVITY_SLOTS = (
     "story",
     "quiz",
     "support",
+    "adult_offer",
     "misunderstood",
     "safeguard_level",
     "safeguard_topic",

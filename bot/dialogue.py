@@ -8,9 +8,9 @@ the trusted-adult rehearsal, or the menu.
 
 from __future__ import annotations
 
-from bot import menu
+from bot import class_space, menu
 from bot.conversation import Reply, Turn
-from bot.safeguarding import support
+from bot.safeguarding import adult_in_room, support
 
 # Past this many characters a chat message is cut (a pasted message may be longer).
 CHAT_LIMIT = 1000
@@ -28,6 +28,8 @@ def handle_text(turn: Turn) -> Reply:
 
 
 def _dispatch(turn: Turn, mode: str) -> Reply:
+    if adult_in_room.accepted(turn) is not None:  # a typed yes/no to "tell your teacher?"
+        return adult_in_room.answer(turn, class_space.raise_alert)
     if turn.intent == "announce_problem":
         return listen(turn, mode)
     if turn.intent == "mention_risk":

@@ -37,6 +37,8 @@ def slots_from_metadata(metadata: Any, current: dict[str, Any] | None = None) ->
     code = code.upper() if isinstance(code, str) else None
     if code and CLASS_CODE.match(code) and current.get("class_code") != code:
         changes["class_code"] = code
+    elif code == "" and current.get("class_code"):  # the child left the class
+        changes["class_code"] = None
     coplay = metadata.get("coplay")
     if isinstance(coplay, bool) and bool(current.get("coplay")) != coplay:
         changes["coplay"] = coplay

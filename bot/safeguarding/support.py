@@ -12,6 +12,7 @@ from bot import text as texts
 from bot.conversation import Reply, Turn, payload
 from bot.normalise import normalise
 from bot.paths import DATA_DIR
+from bot.safeguarding import adult_in_room
 from bot.safeguarding.reply import safeguard_messages
 
 ADULTS = ("parent", "family", "teacher", "school_staff", "coach", "other")
@@ -51,6 +52,7 @@ def after_safeguard(turn: Turn) -> Reply:
         reply.button(f"safeguard.adult_{adult}", payload("pick_adult", adult=adult))
         for adult in ADULTS
     ]
+    reply.extend(adult_in_room.offer(turn))  # the adult in the room: teacher (class) or parent
     reply.say("safeguard.pick_adult_question", buttons=buttons)
     return reply.set(support={"return_to": return_to}, mode="rehearsal")
 

@@ -29,6 +29,7 @@ __all__ = [
     "cast_vote",
     "chat_safe",
     "class_dashboard",
+    "class_space",
     "class_status",
     "class_summary",
     "configure",
@@ -44,6 +45,7 @@ __all__ = [
     "new_learner_id",
     "progress",
     "purge",
+    "raise_class_alert",
     "record_quiz_answer",
     "record_story_end",
     "record_story_start",
@@ -159,8 +161,10 @@ def verify_teacher(username: str, password: str) -> int | None:
     return store().verify_teacher(username, password)
 
 
-def create_class_session(teacher_id: int, language: str, story_ids: list[str]) -> str:
-    return store().create_class_session(teacher_id, language, story_ids)
+def create_class_session(
+    teacher_id: int, language: str, story_ids: list[str], **details: str | None
+) -> str:
+    return store().create_class_session(teacher_id, language, story_ids, **details)
 
 
 def join_class(code: str) -> dict[str, Any] | None:
@@ -202,3 +206,13 @@ def class_dashboard(teacher_id: int, code: str) -> dict[str, Any] | None:
 
 def cast_vote(code: str, learner_id: str, poll_round: int, choice_id: str) -> str:
     return store().cast_vote(code, learner_id, poll_round, choice_id)
+
+
+def class_space(code: str) -> dict[str, Any] | None:
+    """What a pupil's session offers (stories, age band, country); chat path, never raises."""
+    return store().class_space(code)
+
+
+def raise_class_alert(code: str, learner_id: str) -> str | None:
+    """A child's yes to "tell my teacher"; chat path, never raises (None: not stored)."""
+    return store().raise_class_alert(code, learner_id)

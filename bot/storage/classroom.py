@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.storage import validate
 from bot.storage.models import (
+    ClassAlert,
     ClassMember,
     ClassProjector,
     ClassSession,
@@ -189,6 +190,107 @@ class ClassroomMixin:
                 )
             )
         return True
+
+    @chat_safe(default=None)
+    def class_space(self, code: str) -> dict[str, Any] | None:
+        """The space a pupil of this session stays in: ``{"status", "language",
+        "story_ids", "age_band", "country"}``; ``{"status": "unknown"}`` for no such
+        code; None when the database failed (chat path: never raises)."""
+        clean = validate.class_code(code)
+        if clean is None:
+            return {"status": "unknown"}
+        with self._tx(write=False) as session:
+            row = session.execute(
+                select(ClassSession).where(ClassSession.code == clean)
+            ).scalar_one_or_none()
+            if row is None:
+                return {"status": "unknown"}
+            info = _info(row)
+        return {
+            key: info[key] for key in ("status", "language", "story_ids", "age_band", "country")
+        }
+
+    # ------------------------------------------------------------------ the adult in the room
+
+    @chat_safe(default=None)
+    def raise_class_alert(self, code: str, learner_id: str) -> str | None:
+        """A child said yes to "tell my teacher you'd like to talk": ``"ok"`` (the
+        teacher's dashboard shows their pseudonym until marked seen; a second yes while
+        one is unseen adds nothing), ``"unknown"``, ``"ended"`` or ``"not_member"``;
+        None when the database failed. Nothing the child wrote is stored."""
+        clean = validate.class_code(code)
+        lid = validate.learner_id(learner_id)
+        if clean is None:
+            return "unknown"
+        with self._tx() as session:
+            row = session.execute(
+                select(ClassSession).where(ClassSession.code == clean)
+            ).scalar_one_or_none()
+            if row is None:
+                return "unknown"
+            if row.status != "open":
+                return "ended"
+            member = session.execute(
+                select(ClassMember.id).where(
+                    ClassMember.class_session_id == row.id, ClassMember.learner_id == lid
+                )
+            ).first()
+            if member is None:
+                return "not_member"
+            waiting = session.execute(
+                select(ClassAlert.id).where(
+                    ClassAlert.class_session_id == row.id,
+                    ClassAlert.learner_id == lid,
+                    ClassAlert.seen_at.is_(None),
+                )
+            ).first()
+            if waiting is None:
+                session.add(
+                    ClassAlert(class_session_id=row.id, learner_id=lid, raised_at=self.clock())
+                )
+            return "ok"
+
+    def class_alerts(self, teacher_id: int, code: str) -> list[dict[str, Any]] | None:
+        """The unseen alerts of the teacher's own session, oldest first: ``{"id",
+        "pseudonym", "raised_at"}`` (else None). No text: there is none to give."""
+        with self._tx(write=False) as session:
+            row = self._owned(session, teacher_id, code)
+            if row is None:
+                return None
+            found = session.execute(
+                select(ClassAlert.id, ClassMember.pseudonym, ClassAlert.raised_at)
+                .join(
+                    ClassMember,
+                    (ClassMember.class_session_id == ClassAlert.class_session_id)
+                    & (ClassMember.learner_id == ClassAlert.learner_id),
+                )
+                .where(ClassAlert.class_session_id == row.id, ClassAlert.seen_at.is_(None))
+                .order_by(ClassAlert.raised_at, ClassAlert.id)
+            ).all()
+        return [
+            {"id": int(i), "pseudonym": str(p), "raised_at": r.isoformat() if r else None}
+            for i, p, r in found
+        ]
+
+    def mark_alert_seen(self, teacher_id: int, code: str, alert_id: int) -> bool:
+        """The teacher saw the alert: it leaves the dashboard. False if not theirs or seen."""
+        if isinstance(alert_id, bool) or not isinstance(alert_id, int):
+            return False
+        with self._tx() as session:
+            row = self._owned(session, teacher_id, code)
+            if row is None:
+                return False
+            result = session.execute(
+                update(ClassAlert)
+                .where(
+                    ClassAlert.id == alert_id,
+                    ClassAlert.class_session_id == row.id,
+                    ClassAlert.seen_at.is_(None),
+                )
+                .values(seen_at=self.clock())
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount == 1)
 
     # ------------------------------------------------------------------ the dashboard
 
@@ -395,11 +497,11 @@ class ClassroomMixin:
     # ------------------------------------------------------------------ retention helpers
 
     def _delete_class_rows_of_learners(self, session: Session, ids: Any) -> None:
-        for model in (ClassVote, ClassStoryStart, ClassMember):
+        for model in (ClassAlert, ClassVote, ClassStoryStart, ClassMember):
             session.execute(model.__table__.delete().where(model.learner_id.in_(ids)))
 
     def _delete_class_rows_of_sessions(self, session: Session, ids: Any) -> None:
-        for model in (ClassVote, ClassStoryStart, ClassMember, ClassProjector):
+        for model in (ClassAlert, ClassVote, ClassStoryStart, ClassMember, ClassProjector):
             session.execute(model.__table__.delete().where(model.class_session_id.in_(ids)))
 
 
@@ -411,6 +513,10 @@ def _info(row: ClassSession) -> dict[str, Any]:
         "status": row.status,
         "created_at": row.created_at.isoformat() if row.created_at else None,
         "ended_at": row.ended_at.isoformat() if row.ended_at else None,
+        "title": row.title,
+        "country": row.country,
+        "age_band": row.age_band,
+        "time_zone": row.time_zone,
     }
 
 
@@ -431,6 +537,8 @@ def _aggregate(starts: Any, finished: Any, quiz_rows: Any) -> dict[str, Any]:
     done: dict[str, dict[str, int]] = {}  # story -> learner -> best score
     spotted: dict[str, set[str]] = {t: set() for t in TACTICS}
     missed: dict[str, set[str]] = {t: set() for t in TACTICS}
+    # story -> step id -> "safe"/"risky" -> learners (marks written since 0004 carry step_id)
+    by_step: dict[str, dict[str, dict[str, set[str]]]] = {}
     active: set[str] = set()
     for learner, story in starts:
         started.setdefault(story, set()).add(learner)
@@ -441,9 +549,17 @@ def _aggregate(starts: Any, finished: Any, quiz_rows: Any) -> dict[str, Any]:
         best[learner] = max(best.get(learner, 0), int(score))
         active.add(learner)
         for mark in marks or []:
-            tactic = mark.get("tactic") if isinstance(mark, dict) else None
+            if not isinstance(mark, dict):
+                continue
+            tactic = mark.get("tactic")
+            kind = "safe" if mark.get("mark") == "safe" else "risky"
             if tactic in spotted:
-                (spotted if mark.get("mark") == "safe" else missed)[tactic].add(learner)
+                (spotted if kind == "safe" else missed)[tactic].add(learner)
+            if isinstance(mark.get("step_id"), str):
+                step = by_step.setdefault(story, {}).setdefault(
+                    mark["step_id"], {"safe": set(), "risky": set()}
+                )
+                step[kind].add(learner)
     stories = {}
     for story in sorted(started):
         scores = list(done.get(story, {}).values())
@@ -478,6 +594,13 @@ def _aggregate(starts: Any, finished: Any, quiz_rows: Any) -> dict[str, Any]:
         "active": len(active),
         "stories": stories,
         "tactics": {t: {"spotted": len(spotted[t]), "missed": len(missed[t])} for t in TACTICS},
+        "steps": {
+            story: {
+                step: {kind: len(learners) for kind, learners in marks.items()}
+                for step, marks in steps.items()
+            }
+            for story, steps in sorted(by_step.items())
+        },
         "quiz": {
             "learners": len(per_learner),
             "answered": answered_all,

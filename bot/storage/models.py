@@ -32,6 +32,8 @@ from sqlalchemy.orm import declarative_base
 from sqlalchemy.sql.schema import Column
 from sqlalchemy.types import TypeDecorator
 
+from bot.storage.validate import TITLE_LEN  # a class session's label, written by the teacher
+
 # Constraint names are fixed so migrations (and SQLite batch mode) can name them.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -83,6 +85,7 @@ class ClassSession(Base):
     __tablename__ = "class_sessions"
     __table_args__ = (
         CheckConstraint("status IN ('open', 'ended')", name="status"),
+        CheckConstraint("age_band IS NULL OR age_band IN ('8-10', '11-13')", name="age_band"),
         Index("ix_class_sessions_teacher_created", "teacher_id", "created_at"),
     )
 
@@ -94,6 +97,14 @@ class ClassSession(Base):
     status = Column(String(8), nullable=False, default="open")
     created_at = Column(UTCDateTime(), nullable=False)
     ended_at = Column(UTCDateTime(), nullable=True)
+    # 0004: what the teacher sets for the lesson. ``title`` is the session's label
+    # written by the teacher ("CM2 B, Tuesday"; never a child's words), ``country``
+    # sets the helplines the pupils see and the poster's, ``age_band`` the stories
+    # offered, ``time_zone`` (IANA, from the teacher's browser) the times shown.
+    title = Column(String(TITLE_LEN), nullable=True)
+    country = Column(String(8), nullable=True)
+    age_band = Column(String(8), nullable=True)
+    time_zone = Column(String(64), nullable=True)
 
 
 class Learner(Base):
@@ -266,3 +277,28 @@ class ClassVote(Base):
     )
     choice_id = Column(String(SLUG_LEN), nullable=False)
     voted_at = Column(UTCDateTime(), nullable=False)
+
+
+# ---------------------------------------------------------------- the adult in the room (0005)
+
+
+class ClassAlert(Base):
+    """A child in a class said yes to "Do you want me to tell your teacher you'd like to
+    talk?". The teacher's dashboard shows the child's class pseudonym (nothing they
+    wrote: this row has no text) until the teacher marks it seen."""
+
+    __tablename__ = "class_alerts"
+    __table_args__ = (
+        Index("ix_class_alerts_session_seen", "class_session_id", "seen_at"),
+        Index("ix_class_alerts_learner", "learner_id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    class_session_id = Column(
+        Integer, ForeignKey("class_sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    learner_id = Column(
+        String(ID_LEN), ForeignKey("learners.id", ondelete="CASCADE"), nullable=False
+    )
+    raised_at = Column(UTCDateTime(), nullable=False)
+    seen_at = Column(UTCDateTime(), nullable=True)

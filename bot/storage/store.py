@@ -90,6 +90,10 @@ class Store(ClassroomMixin):
 
     # ------------------------------------------------------------------ plumbing
 
+    def now(self) -> dt.datetime:
+        """The store's clock (UTC), so pages compare times with what the store wrote."""
+        return self.clock()
+
     @property
     def url(self) -> str:
         if self._url is None:
@@ -625,12 +629,32 @@ class Store(ClassroomMixin):
 
     # ------------------------------------------------------------------ class sessions
 
-    def create_class_session(self, teacher_id: int, language: str, story_ids: list[str]) -> str:
-        """Open a class session; returns its code (6 characters, easy to write on a board)."""
+    def create_class_session(
+        self,
+        teacher_id: int,
+        language: str,
+        story_ids: list[str],
+        *,
+        title: str | None = None,
+        country: str | None = None,
+        age_band: str | None = None,
+        time_zone: str | None = None,
+    ) -> str:
+        """Open a class session; returns its code (6 characters, easy to write on a board).
+
+        ``title`` ("CM2 B, Tuesday"), ``country`` (the pupils' helplines), ``age_band``
+        (the stories offered) and ``time_zone`` (IANA; an unknown one is dropped) are optional.
+        """
         lang = validate.language(language)
         if lang is None:
             raise ValueError("a class session needs a language")
         stories = validate.story_ids(story_ids)
+        details = {
+            "title": validate.session_title(title),
+            "country": validate.country(country),
+            "age_band": validate.age_band(age_band),
+            "time_zone": validate.time_zone(time_zone),
+        }
         for _ in range(CODE_ATTEMPTS):
             code = validate.new_class_code()
             try:
@@ -645,6 +669,7 @@ class Store(ClassroomMixin):
                             story_ids=stories,
                             status="open",
                             created_at=self.clock(),
+                            **details,
                         )
                     )
                 return code
@@ -689,6 +714,47 @@ class Store(ClassroomMixin):
                 .execution_options(synchronize_session=False)
             )
             return bool(result.rowcount == 1)
+
+    def reopen_class_session(self, teacher_id: int, code: str, within_seconds: int) -> bool:
+        """Undo "end the session": the teacher's session ended less than ``within_seconds``
+        ago opens again (children can rejoin). False when too late, not theirs or open."""
+        clean = validate.class_code(code)
+        if clean is None:
+            return False
+        since = self.clock() - dt.timedelta(seconds=within_seconds)
+        with self._tx() as session:
+            result = session.execute(
+                update(ClassSession)
+                .where(
+                    ClassSession.code == clean,
+                    ClassSession.teacher_id == teacher_id,
+                    ClassSession.status == "ended",
+                    ClassSession.ended_at >= since,
+                )
+                .values(status="open", ended_at=None)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount == 1)
+
+    def add_class_story(self, teacher_id: int, code: str, story_id: str) -> bool:
+        """Add a story to the teacher's open session, live (children's lists follow).
+        False when the session is not theirs, ended, or has the story already."""
+        sid = validate.slug(story_id, "story id")
+        clean = validate.class_code(code)
+        if clean is None:
+            return False
+        with self._tx() as session:
+            row = session.execute(
+                select(ClassSession).where(
+                    ClassSession.code == clean,
+                    ClassSession.teacher_id == teacher_id,
+                    ClassSession.status == "open",
+                )
+            ).scalar_one_or_none()
+            if row is None or sid in row.story_ids:
+                return False
+            row.story_ids = validate.story_ids([*row.story_ids, sid])
+            return True
 
     def teacher_sessions(self, teacher_id: int) -> list[dict[str, Any]]:
         """The teacher's own sessions, newest first (no learner data)."""
@@ -795,4 +861,8 @@ def _session_info(row: ClassSession) -> dict[str, Any]:
         "status": row.status,
         "created_at": _iso(row.created_at),
         "ended_at": _iso(row.ended_at),
+        "title": row.title,
+        "country": row.country,
+        "age_band": row.age_band,
+        "time_zone": row.time_zone,
     }

@@ -20,6 +20,7 @@ MAX_STEPS = 50
 # Easy to write on a board and to read back: no 0/O, no 1/I/L (31 symbols, 887 million codes).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
+TITLE_LEN = 60  # a class session's label (column class_sessions.title)
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{8,128}")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
@@ -112,8 +113,8 @@ def marks(value: object) -> list[dict[str, Any]]:
         raise ValueError(f"marks must be a list of at most {MAX_STEPS} items")
     out: list[dict[str, Any]] = []
     for position, item in enumerate(value, start=1):
-        if not isinstance(item, dict) or not set(item) <= {"step", "mark", "tactic"}:
-            raise ValueError("a mark has only the keys step, mark and tactic")
+        if not isinstance(item, dict) or not set(item) <= {"step", "step_id", "mark", "tactic"}:
+            raise ValueError("a mark has only the keys step, step_id, mark and tactic")
         mark = item.get("mark")
         if mark not in MARKS:
             raise ValueError(f"mark must be one of {MARKS}")
@@ -121,13 +122,14 @@ def marks(value: object) -> list[dict[str, Any]]:
         if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= 1000:
             raise ValueError("step must be a small integer")
         raw_tactic = item.get("tactic")
-        out.append(
-            {
-                "step": step,
-                "mark": mark,
-                "tactic": None if raw_tactic is None else tactic(raw_tactic),
-            }
-        )
+        clean: dict[str, Any] = {
+            "step": step,
+            "mark": mark,
+            "tactic": None if raw_tactic is None else tactic(raw_tactic),
+        }
+        if item.get("step_id") is not None:  # the story step's id (a slug, never text)
+            clean["step_id"] = slug(item["step_id"], "step id")
+        out.append(clean)
     return out
 
 
@@ -140,6 +142,37 @@ def story_ids(value: object) -> list[str]:
         if item not in out:
             out.append(item)
     return out
+
+
+def session_title(value: object) -> str | None:
+    """A class session's label, written by the teacher ("CM2 B, Tuesday"): one line of at
+    most 60 characters, spaces collapsed; empty -> None."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("a session title is a string")
+    title = " ".join(value.split())
+    if not title:
+        return None
+    if len(title) > TITLE_LEN or any(not ch.isprintable() for ch in title):
+        raise ValueError(f"a session title has at most {TITLE_LEN} printable characters")
+    return title
+
+
+_TIME_ZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}")
+
+
+def time_zone(value: object) -> str | None:
+    """An IANA time zone name known to this machine ("Europe/Paris"), else None."""
+    if not isinstance(value, str) or len(value) > 64 or not _TIME_ZONE.fullmatch(value):
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return value
 
 
 def class_code(value: object) -> str | None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import helplines
+from bot import class_space, helplines
 from bot import text as texts
 from bot.conversation import Reply, Turn, payload
 from bot.stories import understand
@@ -220,6 +220,7 @@ def _marks(story: Story, state: dict[str, Any]) -> list[dict[str, Any]]:
         marks.append(
             {
                 "step": len(marks),  # the decision's position in the story
+                "step_id": step.id if step is not None else None,
                 "mark": "safe" if entry["safe"] else "risky",
                 "tactic": step.tactic if step is not None else None,
             }
@@ -247,7 +248,7 @@ def _finish(reply: Reply, turn: Turn, story: Story, state: dict[str, Any], end: 
             )
         reply.say_text("\n".join(tricks))
     reply.say_text(_progress(reply, story, state))
-    country = helplines.known_country(turn.slot("country"))
+    country = _country(turn)
     tell = [_t(reply, story.key("who_to_tell"))]
     if country is not None:
         tell.append(_helpline_line(reply, country))
@@ -345,12 +346,31 @@ def _rehearse(turn: Turn, story: Story, step: Step, state: dict[str, Any]) -> Re
 
 
 def _sorted_stories(turn: Turn) -> list[Story]:
+    """Every story (the child's age band first); in a class session, the teacher's
+    selection only, in the teacher's order (``bot.class_space``)."""
+    space = class_space.of_turn(turn)
+    if space is not None:
+        known = stories()
+        chosen = [known[s] for s in space.story_ids if s in known]
+        if space.age_band in AGE_BANDS:
+            chosen = [s for s in chosen if s.age_band == space.age_band] or chosen
+        if chosen:
+            return chosen
     band = turn.slot("age_band")
     band = band if band in AGE_BANDS else None
     found = sorted(stories().values(), key=lambda s: s.id)
     if band:
         found.sort(key=lambda s: s.age_band != band)
     return found
+
+
+def _country(turn: Turn) -> str | None:
+    """The child's country, else their class session's (set by the teacher)."""
+    country = helplines.known_country(turn.slot("country"))
+    if country is None:
+        space = class_space.of_turn(turn)
+        country = helplines.known_country(space.country) if space else None
+    return country
 
 
 def list_stories(turn: Turn) -> Reply:
@@ -385,6 +405,8 @@ def start_story(turn: Turn, story_id: object) -> Reply:
             "story_ui.unknown_story",
             buttons=[_button(reply, "story_ui.buttons.stories", "list_stories")],
         )
+    if story not in _sorted_stories(turn):  # in a class: a story the teacher did not choose
+        return Reply(turn.lang).say("story_ui.class_only").extend(list_stories(turn))
     reply.say(
         "story_ui.start", title=_t(reply, story.key("title")), intro=_t(reply, story.key("intro"))
     )

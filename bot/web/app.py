@@ -39,7 +39,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot import helplines, language
 from bot import text as texts
-from bot.web import auth, classroom, security, teacher, views
+from bot.web import auth, classroom, security, teacher, typography, views
 
 if TYPE_CHECKING:
     from bot.storage.store import Store
@@ -314,6 +314,8 @@ def _metadata(raw: Any, sender: str) -> dict[str, Any]:
     code = raw.get("class_code")
     if isinstance(code, str) and _CLASS_CODE.fullmatch(code):
         meta["class_code"] = code.upper()
+    elif code == "":  # the child left their class: Lumi forgets the code
+        meta["class_code"] = ""
     meta["learner_id"] = sender
     return meta
 
@@ -516,10 +518,19 @@ def create_app(
         setup_code=setup_code if setup_code is not None else os.environ.get(auth.SETUP_CODE_ENV),
     )
     app.state.join_limiter = classroom.JoinLimiter()
-    app.state.jinja = Environment(
+    app.state.jinja = jinja_environment()
+    return app
+
+
+def jinja_environment() -> Environment:
+    """The pages' templates; every ``{{ }}`` goes through :func:`typography.finalize`
+    (French spacing before ``: ; ! ?`` and inside ``« »``)."""
+    env = Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=typography.finalize,
     )
-    return app
+    env.globals["colon"] = typography.template_colon
+    return env

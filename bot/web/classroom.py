@@ -93,25 +93,30 @@ def _limiter(request: Request) -> JoinLimiter:
     return limiter
 
 
-def join_reply(result: dict[str, Any]) -> dict[str, Any]:
-    """What the page needs after joining: pseudonym and stories, in the class language."""
+def class_stories(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The session's stories as the class panel shows them, in the class language."""
     lang = result["language"]
-    stories = []
-    for card in lessons.story_cards(lang, result.get("story_ids", [])):
-        stories.append(
-            {
-                "id": card["id"],
-                "title": card["title"],
-                "ages": card["ages"],
-                "payload": payload("start_story", story_id=card["id"]),
-            }
-        )
+    return [
+        {
+            "id": card["id"],
+            "title": card["title"],
+            "ages": card["ages"],
+            "payload": payload("start_story", story_id=card["id"]),
+        }
+        for card in lessons.story_cards(lang, result.get("story_ids", []))
+    ]
+
+
+def join_reply(result: dict[str, Any]) -> dict[str, Any]:
+    """What the page needs after joining: pseudonym, stories and the lesson's country."""
+    lang = result["language"]
     return {
         "status": "open",
         "code": result["code"],
         "language": lang,
+        "country": result.get("country"),
         "pseudonym": lessons.pseudonym_label(result["pseudonym"], lang),
-        "stories": stories,
+        "stories": class_stories(result),
     }
 
 
@@ -168,7 +173,9 @@ async def poll(request: Request) -> Response:
     except SQLAlchemyError as error:
         logger.warning("class poll failed (%s)", type(error).__name__)
         return _error(503, "web.class.unavailable", lang)
-    return _ok(lessons.poll_view(current or {}, voted, member["language"]))
+    view = lessons.poll_view(current or {}, voted, member["language"])
+    view["stories"] = class_stories(member)  # a story added live reaches the class panel
+    return _ok(view)
 
 
 async def vote(request: Request) -> Response:

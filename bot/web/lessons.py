@@ -3,7 +3,7 @@
 Plain functions with no web framework in them (like ``bot.web.views``). Every
 word comes from ``locales/`` (``teacher.*``, story texts, tactic names). Counts
 leave the server already masked: a count of 1 or 2 children becomes
-``{"count": None, "few": True}`` ("fewer than 3"), so no child can be singled
+``{"count": None, "few": True}`` ("a few"), so no child can be singled
 out; 0 and 3 or more are shown as they are.
 """
 
@@ -17,8 +17,11 @@ from bot import text as texts
 from bot.storage.pseudonyms import split_pseudonym
 from bot.stories.model import Step, Story, get_story, stories
 from bot.tactics import TACTICS
+from bot.web import typography
 
 MIN_GROUP = 3
+LETTERS = "ABCDEFGH"  # the choices on the class screen
+AGE_BANDS = ("8-10", "11-13")
 # The lesson's parts and their minutes (PEDAGOGY.md, "For teachers": 45-55 minutes).
 LESSON_PARTS: tuple[tuple[str, int], ...] = (
     ("warmup", 5),
@@ -43,14 +46,16 @@ PLAN_DISCLOSE = (
 
 
 def t(key: str, lang: str, **params: Any) -> str:
-    return texts.t(key, lang, **params)
+    """A locale text with the language's typography (``bot.web.typography``): the
+    JSON the pages' scripts show gets the same spacing as the templates."""
+    return typography.fix(texts.t(key, lang, **params), lang)
 
 
 # --------------------------------------------------------------------------- small parts
 
 
 def cell(count: int) -> dict[str, Any]:
-    """A count of children as the pages show it: 1 and 2 are hidden ("fewer than 3")."""
+    """A count of children as the pages show it: 1 and 2 are hidden ("a few")."""
     few = 0 < count < MIN_GROUP
     return {"count": None if few else int(count), "few": few}
 
@@ -127,17 +132,106 @@ def known_story_ids() -> set[str]:
     return set(stories())
 
 
+def stories_in_band(story_ids: Iterable[str], band: str) -> bool:
+    found = stories()
+    return all(s in found and found[s].age_band == band for s in story_ids)
+
+
+def addable_stories(info: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """Stories the teacher can still add to an open session (its age band, not in it)."""
+    if info.get("status") != "open":
+        return []
+    band = info.get("age_band")
+    return [
+        card
+        for card in story_cards(lang)
+        if card["id"] not in info.get("story_ids", [])
+        and (band is None or card["age_band"] == band)
+    ]
+
+
+def session_label(info: dict[str, Any], lang: str) -> str:
+    """The session's name as the teacher wrote it, else "Class ABC234"."""
+    return info.get("title") or t("teacher.lesson.untitled", lang, code=info["code"])
+
+
+def session_meta(info: dict[str, Any], lang: str) -> list[str]:
+    """Language, age band and country of a session, in words."""
+    band = info.get("age_band")
+    country = info.get("country")
+    return [
+        language_name(info["language"], lang),
+        t(f"teacher.lesson.age_{band}" if band in AGE_BANDS else "teacher.lesson.age_all", lang),
+        t("teacher.lesson.meta_country", lang, country=t(f"countries.{country}", lang))
+        if country
+        else t("teacher.lesson.meta_no_country", lang),
+    ]
+
+
+def alerts_view(
+    alerts: list[dict[str, Any]], info: dict[str, Any], lang: str
+) -> list[dict[str, Any]]:
+    """A child's "I'd like to talk to my teacher": their class name and the time, nothing else."""
+    return [
+        {
+            "id": int(a["id"]),
+            "name": pseudonym_label(str(a["pseudonym"]), info["language"]),
+            "time": short_time(a.get("raised_at"), info.get("time_zone")),
+        }
+        for a in alerts
+    ]
+
+
+def csv_text(rows: list[list[str]]) -> str:
+    """CSV for a spreadsheet (a BOM so accents open right); a cell that a spreadsheet
+    would read as a formula is quoted with a leading apostrophe."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@") else c for c in row])
+    return "\ufeff" + out.getvalue()
+
+
 def language_name(code: str, lang: str) -> str:
     return t(f"teacher.common.language_names.{code}", lang)
 
 
-def short_date(iso: str | None) -> str:
+def short_date(iso: str | None, time_zone: str | None = None) -> str:
+    """``2026-12-06 09:15 CET``: a stored UTC time in the school's time zone (the one
+    the teacher's browser gave when the session started), else in UTC."""
     if not iso:
         return ""
     try:
-        return dt.datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M UTC")
+        when = dt.datetime.fromisoformat(iso)
     except ValueError:
         return ""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    zone = _zone(time_zone)
+    if zone is None:
+        return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    local = when.astimezone(zone)
+    return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or str(time_zone))
+
+
+def short_time(iso: str | None, time_zone: str | None = None) -> str:
+    """``09:15``: the time of day of a stored UTC time in the school's time zone."""
+    full = short_date(iso, time_zone)
+    return full[11:16] if full else ""
+
+
+def _zone(name: str | None) -> dt.tzinfo | None:
+    if not name:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 # --------------------------------------------------------------------------- dashboard
@@ -187,6 +281,18 @@ def dashboard_view(raw: dict[str, Any], lang: str) -> dict[str, Any]:
                     "missed": cell(missed),
                 }
             )
+    step_rows = []
+    raw_steps = raw.get("steps", {})
+    for story_id in chosen + sorted(played):
+        story = get_story(story_id)
+        if story is not None:
+            step_rows.append(
+                {
+                    "id": story_id,
+                    "title": titles.get(story_id, story_id),
+                    "steps": decision_rows(story, raw_steps.get(story_id, {}), lang),
+                }
+            )
     quiz = raw.get("quiz", {})
     learners = int(quiz.get("learners", 0))
     by_tactic = []
@@ -217,6 +323,7 @@ def dashboard_view(raw: dict[str, Any], lang: str) -> dict[str, Any]:
         "active": cell(int(raw.get("active", 0))),
         "stories": story_rows,
         "tactics": tactic_rows,
+        "steps": step_rows,
         "quiz": {
             "learners": cell(learners),
             "right_percent": round(100 * correct_all / answered_all)
@@ -226,6 +333,92 @@ def dashboard_view(raw: dict[str, Any], lang: str) -> dict[str, Any]:
             "by_tactic": by_tactic,
         },
     }
+
+
+def decision_rows(story: Story, counts: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """A story's decision steps in the order a class meets them, with how many children
+    made a safe or a risky choice there (masked like every count)."""
+    rows = []
+    number = 0
+    for step in _ordered_steps(story):
+        if step.kind not in ("choice", "rehearsal"):
+            continue
+        number += 1
+        label = t(f"teacher.lesson.step_{step.kind}", lang, n=number)
+        if step.tactic:
+            label = t(
+                "teacher.lesson.step_trick",
+                lang,
+                step=label,
+                trick=t(f"tactics.{step.tactic}.name", lang),
+            )
+        found = counts.get(step.id, {})
+        rows.append(
+            {
+                "id": step.id,
+                "kind": step.kind,
+                "label": label,
+                "safe": cell(int(found.get("safe", 0))),
+                "risky": cell(int(found.get("risky", 0))),
+            }
+        )
+    return rows
+
+
+def export_rows(view: dict[str, Any], lang: str) -> list[list[str]]:
+    """The dashboard's figures as CSV rows (a header, then one count a row): exactly the
+    cells the dashboard shows, masked the same way; counts, titles and names only."""
+
+    def shown(value: dict[str, Any]) -> str:
+        return cell_label(value, lang)
+
+    def head(key: str) -> str:
+        return t(f"teacher.lesson.export.{key}", lang)
+
+    rows = [[head("col_section"), head("col_item"), head("col_measure"), head("col_value")]]
+    children = head("children")
+    rows.append([head("class"), head("joined"), children, str(view["joined"])])
+    rows.append([head("class"), head("active"), children, shown(view["active"])])
+    for story in view["stories"]:
+        for measure in ("started", "finished"):
+            rows.append([head("story"), story["title"], head(measure), shown(story[measure])])
+        average = story["average_score"]
+        rows.append(
+            [
+                head("story"),
+                story["title"],
+                head("average"),
+                "" if average is None else str(average),
+            ]
+        )
+    for tactic in view["tactics"]:
+        for measure in ("spotted", "missed"):
+            rows.append([head("trick"), tactic["name"], head(measure), shown(tactic[measure])])
+    for story in view.get("steps", []):
+        for step in story["steps"]:
+            item = f"{story['title']} · {step['label']}"
+            for measure in ("safe", "risky"):
+                rows.append([head("step"), item, head(measure), shown(step[measure])])
+    quiz = view["quiz"]
+    rows.append([head("quiz"), head("all"), children, shown(quiz["learners"])])
+    right = quiz["right_percent"]
+    rows.append([head("quiz"), head("all"), head("right"), "" if right is None else str(right)])
+    for band in ("high", "middle", "low"):
+        rows.append(
+            [
+                head("quiz"),
+                t(f"teacher.dashboard.band_{band}", lang),
+                children,
+                shown(quiz["bands"][band]),
+            ]
+        )
+    for tactic in quiz["by_tactic"]:
+        rows.append([head("quiz"), tactic["name"], children, shown(tactic["learners"])])
+        percent = tactic["right_percent"]
+        rows.append(
+            [head("quiz"), tactic["name"], head("right"), "" if percent is None else str(percent)]
+        )
+    return rows
 
 
 # --------------------------------------------------------------------------- lesson plan
@@ -318,9 +511,13 @@ def projector_view(state: dict[str, Any], votes: dict[str, int], lang: str) -> d
         view["question"] = question(story, step, lang)
         view["total"] = cell(total)
         view["majority"] = majority(step, counted)
+        best = max(counted.values(), default=0)
+        # shown once the answers are revealed, even when its count reads "a few"
+        view["leaders"] = [c.id for c in step.choices if best and counted[c.id] == best]
         view["choices"] = [
             {
                 "id": c.id,
+                "letter": LETTERS[index] if index < len(LETTERS) else str(index + 1),
                 "label": t(story.key("steps", step.id, "choices", c.id, "label"), lang),
                 "feedback": t(story.key("steps", step.id, "choices", c.id, "feedback"), lang),
                 "safe": c.safe,
@@ -330,7 +527,7 @@ def projector_view(state: dict[str, Any], votes: dict[str, int], lang: str) -> d
                 if 0 < counted[c.id] < MIN_GROUP
                 else (round(100 * counted[c.id] / total) if total else 0),
             }
-            for c in step.choices
+            for index, c in enumerate(step.choices)
         ]
         if step.tactic:
             view["tactic"] = tactic_info(step.tactic, lang)

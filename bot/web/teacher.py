@@ -12,7 +12,12 @@ Routes (``docs/teachers.md``):
 ``GET /teacher/class/<code>/data.json``      the dashboard's figures (polled by teacher.js)
 ``GET /teacher/class/<code>/qr.svg``         QR code to ``/?class=CODE&lang=..``
 ``GET /teacher/class/<code>/plan``           printable lesson plan (``?lang=``, ``?country=``)
-``POST /teacher/class/<code>/end``           end the session (no new joins)
+``GET/POST /teacher/class/<code>/end``       confirm, then end the session (no new joins)
+``POST /teacher/class/<code>/reopen``        undo the end, for :data:`UNDO_SECONDS`
+``POST /teacher/class/<code>/stories``       add a story to the session, live
+``GET /teacher/class/<code>/summary``        printable end-of-lesson summary (charts)
+``GET /teacher/class/<code>/export.csv``     the dashboard's figures as CSV (counts only)
+``POST /teacher/class/<code>/alerts/<id>/seen``  a child's "tell my teacher": seen
 ``GET/POST /teacher/class/<code>/projector`` projector mode; ``projector.json`` its votes
 ==========================================  =========================================
 
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import logging
 import os
 import threading
@@ -55,6 +61,8 @@ logger = logging.getLogger("lumi.web")
 
 DASHBOARD_REFRESH_MS = 4000
 PROJECTOR_REFRESH_MS = 2000
+# "End the session" can be undone for this long.
+UNDO_SECONDS = 10 * 60
 
 
 class Unavailable(Exception):
@@ -481,17 +489,35 @@ async def logout(request: Request) -> Response:
 # --------------------------------------------------------------------------- home, new session
 
 
-async def _home(request: Request, ctx: Ctx, error: str | None = None) -> Response:
+def region(request: Request) -> str | None:
+    """The country of the teacher's browser (``fr-BE`` -> ``BE``) if Lumi has its helplines."""
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip()
+        if "-" in tag:
+            found = helplines.known_country(tag.rsplit("-", 1)[-1].upper())
+            if found and found != helplines.INTERNATIONAL:
+                return found
+    return None
+
+
+async def _home(
+    request: Request,
+    ctx: Ctx,
+    error: str | None = None,
+    form: dict[str, Any] | None = None,
+) -> Response:
     assert ctx.teacher_id is not None
     sessions = await db(request, "teacher_sessions", ctx.teacher_id)
     rows = [
         {
             **s,
-            "date": lessons.short_date(s.get("created_at")),
+            "label": lessons.session_label(s, ctx.lang),
+            "date": lessons.short_date(s.get("created_at"), s.get("time_zone")),
             "language_name": lessons.language_name(s["language"], ctx.lang),
         }
         for s in sessions
     ]
+    form = form or {"country": region(request), "language": ctx.lang}
     return page(
         request,
         ctx,
@@ -500,6 +526,9 @@ async def _home(request: Request, ctx: Ctx, error: str | None = None) -> Respons
         stories=lessons.story_cards(ctx.lang),
         sessions=rows,
         error=error,
+        form=form,
+        countries=views.countries(ctx.lang),
+        age_bands=lessons.AGE_BANDS,
     )
 
 
@@ -516,17 +545,50 @@ async def new_session(request: Request, ctx: Ctx) -> Response:
         return form
     language = views.language(field(form, "language"))
     chosen = [s for s in form.getlist("story") if isinstance(s, str)]
+    band = field(form, "age_band") or None
+    raw_country = field(form, "country")
+    country = helplines.known_country(raw_country) if raw_country else None
+    title = field(form, "title")
     known = lessons.known_story_ids()
     error = None
-    if language is None:
+    try:
+        clean_title = validate.session_title(title)
+    except ValueError:
+        clean_title, error = None, "teacher.lesson.bad_title"
+    if error:
+        pass
+    elif language is None:
         error = "teacher.errors.bad_language"
+    elif band is not None and band not in lessons.AGE_BANDS:
+        error = "teacher.lesson.bad_band"
+    elif raw_country and country is None:
+        error = "teacher.lesson.bad_country"
     elif not chosen:
         error = "teacher.errors.no_stories"
     elif any(s not in known for s in chosen) or len(chosen) > 20:
         error = "teacher.errors.bad_stories"
+    elif band is not None and not lessons.stories_in_band(chosen, band):
+        error = "teacher.lesson.bad_band"
     if error:
-        return await _home(request, ctx, texts.t(error, ctx.lang))
-    code = await db(request, "create_class_session", ctx.teacher_id, language, chosen)
+        kept = {
+            "title": title[:80],
+            "language": language,
+            "country": country,
+            "age_band": band,
+            "stories": chosen,
+        }
+        return await _home(request, ctx, texts.t(error, ctx.lang), kept)
+    code = await db(
+        request,
+        "create_class_session",
+        ctx.teacher_id,
+        language,
+        chosen,
+        title=clean_title,
+        country=country,
+        age_band=band,
+        time_zone=field(form, "time_zone") or None,
+    )
     logger.info("class session started (%d stories)", len(chosen))
     return redirect(request, ctx, f"/teacher/class/{code}")
 
@@ -554,29 +616,181 @@ def join_url(request: Request, code: str, lang: str) -> str:
     return pupils_base(request) + "/?" + urlencode({"class": code, "lang": lang})
 
 
+def undo_until(info: dict[str, Any], now: dt.datetime) -> dt.datetime | None:
+    """Until when an ended session can still be opened again (None: open, or too late)."""
+    if info["status"] != "ended" or not info.get("ended_at"):
+        return None
+    until = dt.datetime.fromisoformat(info["ended_at"]) + dt.timedelta(seconds=UNDO_SECONDS)
+    return until if until > now else None
+
+
+async def _dashboard_data(request: Request, ctx: Ctx, info: dict[str, Any]) -> dict[str, Any]:
+    assert ctx.teacher_id is not None
+    lang = views.language(request.query_params.get("lang")) or ctx.lang
+    raw = await db(request, "class_dashboard", ctx.teacher_id, info["code"])
+    alerts = await db(request, "class_alerts", ctx.teacher_id, info["code"])
+    view = lessons.dashboard_view(raw, lang)
+    view["alerts"] = lessons.alerts_view(alerts or [], info, lang)
+    return view
+
+
 @signed_in
 async def dashboard(request: Request, ctx: Ctx) -> Response:
     assert ctx.teacher_id is not None
     info = await own_session(request, ctx)
     if info is None:
         return not_found_page(request, ctx)
-    raw = await db(request, "class_dashboard", ctx.teacher_id, info["code"])
-    view = lessons.dashboard_view(raw, ctx.lang)
+    view = await _dashboard_data(request, ctx, info)
+    until = undo_until(info, await db(request, "now"))
+    done = request.query_params.get("done")
+    notice = None
+    if done in ("reopened", "too_late"):
+        notice = texts.t(f"teacher.lesson.{done}", ctx.lang, minutes=UNDO_SECONDS // 60)
+    elif done == "added":
+        story = get_story(request.query_params.get("story"))
+        if story is not None:
+            notice = texts.t(
+                "teacher.lesson.added", ctx.lang, title=texts.t(story.key("title"), ctx.lang)
+            )
+    zone = info.get("time_zone")
     return page(
         request,
         ctx,
         "teacher/dashboard.html",
         info=info,
         view=view,
+        label=lessons.session_label(info, ctx.lang),
+        meta=lessons.session_meta(info, ctx.lang),
         join_url=join_url(request, info["code"], info["language"]),
         refresh_ms=DASHBOARD_REFRESH_MS,
         cell_label=lambda c: lessons.cell_label(c, ctx.lang),
-        language_name=lessons.language_name(info["language"], ctx.lang),
-        date=lessons.short_date(info.get("created_at")),
+        date=lessons.short_date(info.get("created_at"), zone),
+        addable=lessons.addable_stories(info, ctx.lang),
+        class_stories=lessons.story_cards(ctx.lang, info["story_ids"]),
+        undo_until=lessons.short_time(until.isoformat(), zone) if until else None,
+        ended_time=lessons.short_time(info.get("ended_at"), zone),
+        notice=notice,
     )
 
 
 @signed_in
+async def end_confirm(request: Request, ctx: Ctx) -> Response:
+    """``GET .../end``: "End the session?" (a one-click accident is not possible)."""
+    info = await own_session(request, ctx)
+    if info is None:
+        return not_found_page(request, ctx)
+    if info["status"] != "open":
+        return redirect(request, ctx, f"/teacher/class/{info['code']}")
+    return page(
+        request,
+        ctx,
+        "teacher/end.html",
+        info=info,
+        label=lessons.session_label(info, ctx.lang),
+        minutes=UNDO_SECONDS // 60,
+    )
+
+
+@signed_in
+async def reopen_session(request: Request, ctx: Ctx) -> Response:
+    assert ctx.teacher_id is not None
+    form = await checked_form(request, ctx)
+    if isinstance(form, Response):
+        return form
+    info = await own_session(request, ctx)
+    if info is None:
+        return not_found_page(request, ctx)
+    done = "reopened"
+    if info["status"] == "ended":
+        if await db(request, "reopen_class_session", ctx.teacher_id, info["code"], UNDO_SECONDS):
+            logger.info("class session opened again (undo)")
+        else:
+            done = "too_late"
+    return redirect(request, ctx, f"/teacher/class/{info['code']}?done={done}")
+
+
+@signed_in
+async def add_story(request: Request, ctx: Ctx) -> Response:
+    assert ctx.teacher_id is not None
+    form = await checked_form(request, ctx)
+    if isinstance(form, Response):
+        return form
+    info = await own_session(request, ctx)
+    if info is None:
+        return not_found_page(request, ctx)
+    story_id = field(form, "story")
+    allowed = {card["id"] for card in lessons.addable_stories(info, ctx.lang)}
+    back = f"/teacher/class/{info['code']}"
+    if story_id in allowed and await db(
+        request, "add_class_story", ctx.teacher_id, info["code"], story_id
+    ):
+        logger.info("a story was added to a class session")
+        return redirect(request, ctx, back + "?" + urlencode({"done": "added", "story": story_id}))
+    return redirect(request, ctx, back)
+
+
+@signed_in
+async def alert_seen(request: Request, ctx: Ctx) -> Response:
+    """The teacher marks a child's "I'd like to talk" as seen: it leaves the dashboard."""
+    assert ctx.teacher_id is not None
+    form = await checked_form(request, ctx)
+    if isinstance(form, Response):
+        return form
+    info = await own_session(request, ctx)
+    if info is None:
+        return not_found_page(request, ctx)
+    raw = request.path_params.get("alert", "")
+    if raw.isdigit() and len(raw) < 12:
+        await db(request, "mark_alert_seen", ctx.teacher_id, info["code"], int(raw))
+    return redirect(request, ctx, f"/teacher/class/{info['code']}")
+
+
+@signed_in(remember_lang=False)
+async def summary(request: Request, ctx: Ctx) -> Response:
+    """The printable end-of-lesson summary: the dashboard's charts and tables."""
+    assert ctx.teacher_id is not None
+    info = await own_session(request, ctx)
+    if info is None:
+        return not_found_page(request, ctx)
+    lang = views.language(request.query_params.get("lang")) or ctx.lang
+    raw = await db(request, "class_dashboard", ctx.teacher_id, info["code"])
+    view = lessons.dashboard_view(raw, lang)
+    zone = info.get("time_zone")
+    now = await db(request, "now")
+    return page(
+        request,
+        ctx,
+        "teacher/summary.html",
+        lang=lang,
+        info=info,
+        view=view,
+        label=lessons.session_label(info, lang),
+        language_name=lessons.language_name(info["language"], lang),
+        date=lessons.short_date(info.get("created_at"), zone),
+        at=lessons.short_date(now.isoformat(), zone),
+        cell_label=lambda c: lessons.cell_label(c, lang),
+    )
+
+
+@signed_in(remember_lang=False)
+async def export_csv(request: Request, ctx: Ctx) -> Response:
+    """The dashboard's figures as CSV: the same masked counts, never a child's words."""
+    assert ctx.teacher_id is not None
+    info = await own_session(request, ctx)
+    if info is None:
+        return not_found_page(request, ctx)
+    lang = views.language(request.query_params.get("lang")) or ctx.lang
+    raw = await db(request, "class_dashboard", ctx.teacher_id, info["code"])
+    body = lessons.csv_text(lessons.export_rows(lessons.dashboard_view(raw, lang), lang))
+    response = Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="lumi-class-{info["code"]}.csv"'},
+    )
+    return finish(request, ctx, response)
+
+
+@signed_in(remember_lang=False)
 async def dashboard_json(request: Request, ctx: Ctx) -> Response:
     assert ctx.teacher_id is not None
     info = await own_session(request, ctx)
@@ -586,8 +800,7 @@ async def dashboard_json(request: Request, ctx: Ctx) -> Response:
             status_code=404,
             headers={"Cache-Control": "no-store"},
         )
-    raw = await db(request, "class_dashboard", ctx.teacher_id, info["code"])
-    return finish(request, ctx, JSONResponse(lessons.dashboard_view(raw, ctx.lang)))
+    return finish(request, ctx, JSONResponse(await _dashboard_data(request, ctx, info)))
 
 
 @signed_in
@@ -633,7 +846,9 @@ async def plan(request: Request, ctx: Ctx) -> Response:
     if info is None:
         return not_found_page(request, ctx)
     lang = views.language(request.query_params.get("lang")) or info["language"]
-    country = helplines.known_country(request.query_params.get("country"))
+    asked = request.query_params.get("country")
+    # the poster shows the session's country unless the teacher picks another one
+    country = helplines.known_country(asked) if asked is not None else info.get("country")
     return page(
         request,
         ctx,
@@ -641,7 +856,7 @@ async def plan(request: Request, ctx: Ctx) -> Response:
         lang=lang,
         info=info,
         plan=lessons.plan_view(info, lang),
-        date=lessons.short_date(info.get("created_at"))[:10],
+        date=lessons.short_date(info.get("created_at"), info.get("time_zone"))[:10],
         countries=views.countries(lang),
         country=country,
         country_name=texts.t(f"countries.{country}", lang) if country else None,
@@ -741,9 +956,11 @@ async def projector_json(request: Request, ctx: Ctx) -> Response:
         "step_id": view.get("step_id"),
         "total": view.get("total"),
         "total_label": _votes_label(view.get("total"), lang),
+        "leaders": view.get("leaders", []) if view["revealed"] else [],
         "choices": [
             {
                 "id": c["id"],
+                "letter": c["letter"],
                 "votes": c["votes"],
                 "label": lessons.cell_label(c["votes"], lang),
                 "bar": c["bar"],
@@ -775,7 +992,13 @@ def routes() -> list[Route]:
         Route(code + "/data.json", dashboard_json, methods=["GET"]),
         Route(code + "/qr.svg", qr_svg, methods=["GET"]),
         Route(code + "/plan", plan, methods=["GET"]),
+        Route(code + "/end", end_confirm, methods=["GET"]),
         Route(code + "/end", end_session, methods=["POST"]),
+        Route(code + "/reopen", reopen_session, methods=["POST"]),
+        Route(code + "/stories", add_story, methods=["POST"]),
+        Route(code + "/summary", summary, methods=["GET"]),
+        Route(code + "/export.csv", export_csv, methods=["GET"]),
+        Route(code + "/alerts/{alert:str}/seen", alert_seen, methods=["POST"]),
         Route(code + "/projector", projector, methods=["GET", "POST"]),
         Route(code + "/projector.json", projector_json, methods=["GET"]),
     ]

@@ -12,6 +12,7 @@ from typing import Any
 from bot import helplines
 from bot import text as texts
 from bot.tactics import TACTICS
+from bot.web import typography
 
 LEARNER_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 OTHER_COUNTRY = "other"
@@ -140,8 +141,8 @@ def strings(lang: str, country: str | None, table: dict[str, dict[str, Any]]) ->
     without the ``web.`` prefix; ``%{name}`` placeholders are filled by the script).
     """
     wanted = ("web.common.", "web.chat.", "web.js.")
-    raw = {
-        key.removeprefix("web."): value
+    raw = {  # with the page's typography, like the templates (bot.web.typography)
+        key.removeprefix("web."): typography.fix(value, lang)
         for key, value in table[lang].items()
         if key.startswith(wanted) and isinstance(value, str)
     }

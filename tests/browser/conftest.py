@@ -96,6 +96,14 @@ def axe_report():
 # ----------------------------------------------------------------- helpers
 
 
+def shown(key: str, lang: str, **params: Any) -> str:
+    """A locale text as a page shows it (with the language's typography, bot.web.typography)."""
+    from bot import text as texts
+    from bot.web import typography
+
+    return typography.fix(texts.t(key, lang, **params), lang)
+
+
 def bot_count(page) -> int:
     return page.locator("#log .msg-bot").count()
 

@@ -23,6 +23,7 @@ from tests.browser.conftest import (
     axe_check,
     click_choice,
     screenshot,
+    shown,
     wait_reply,
 )
 
@@ -238,7 +239,7 @@ def test_a_class_session_from_sign_in_to_the_lesson_plan(
     )
     check_axe(teacher, "teacher: projector (answers shown)", axe_report)
     screenshot(teacher, "dashboard-projector.png")
-    teacher.click("#projector .controls button.big")  # follow the class's vote
+    teacher.click("#follow-vote")  # follow the class's vote
     teacher.wait_for_selector("#vote-list")
     assert texts.t(f"stories.{STORY}.steps.school.text", "en") in teacher.locator("h1").inner_text()
 
@@ -247,8 +248,8 @@ def test_a_class_session_from_sign_in_to_the_lesson_plan(
         teacher.emulate_media(media="screen")
         teacher.goto(f"/teacher/class/{code}/plan?lang={lang}&country={country}")
         assert teacher.locator("html").get_attribute("lang") == lang
-        assert texts.t("teacher.plan.heading", lang) in teacher.locator("h1").inner_text()
-        coplay = texts.t(f"stories.{STORY}.steps.gift.coplay", lang)
+        assert shown("teacher.plan.heading", lang) in teacher.locator("h1").inner_text()
+        coplay = shown(f"stories.{STORY}.steps.gift.coplay", lang)
         assert coplay in teacher.locator(".prompts").first.inner_text()
         check_axe(teacher, f"teacher: lesson plan ({lang})", axe_report)
         teacher.emulate_media(media="print")
@@ -260,7 +261,9 @@ def test_a_class_session_from_sign_in_to_the_lesson_plan(
 
     # ending the session closes it to new joins; the results stay
     teacher.goto(f"/teacher/class/{code}")
-    teacher.click("#end-session")
+    teacher.click("#end-session")  # asks first
+    teacher.wait_for_selector("#confirm-end")
+    teacher.click("#confirm-end")
     teacher.wait_for_selector(".status-ended")
     late = new_context().new_page()
     late.goto("/?lang=en")
@@ -291,7 +294,7 @@ def test_a_second_teacher_cannot_see_the_first_ones_class(new_context, teachers,
     for path in ("", "/plan", "/projector"):
         response = page.goto(f"/teacher/class/{code}{path}")
         assert response.status == 404
-        assert texts.t("teacher.errors.not_found", "fr") in page.locator("#message").inner_text()
+        assert shown("teacher.errors.not_found", "fr") in page.locator("#message").inner_text()
     response = page.request.get(f"/teacher/class/{code}/data.json")
     assert response.status == 404
     # signed out, the same address asks to sign in

@@ -434,7 +434,7 @@ def test_module_functions_use_the_configured_store(storage_url: str) -> None:
     old = storage._store
     storage.configure(storage_url)
     try:
-        assert storage.migrate() == "0003"
+        assert storage.migrate() == "0005"
         lid = storage.ensure_learner(None, age_band="8-10")
         assert lid is not None
         assert storage.record_story_end(lid, "lost_skin", MARKS, 75) is True

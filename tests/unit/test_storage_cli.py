@@ -31,7 +31,7 @@ def test_cli_commands(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url = ["--database-url", storage_url]
-    assert run(capsys, *url, "migrate") == (0, "database at revision 0003\n", "")
+    assert run(capsys, *url, "migrate") == (0, "database at revision 0005\n", "")
 
     store = Store(storage_url)
     lid = store.ensure_learner(None, age_band="8-10", language="fr", country="FR")
@@ -106,5 +106,5 @@ def test_cli_as_a_module_uses_database_url(tmp_path: Path) -> None:
         timeout=120,
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout == "database at revision 0003\n"
+    assert out.stdout == "database at revision 0005\n"
     assert (tmp_path / "cli.db").is_file()

@@ -142,10 +142,10 @@ def test_racing_migrations_of_an_empty_database(storage_url: str) -> None:
     ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], [err[-800:] for _, err in outputs]
-    assert [out.strip() for out, _ in outputs] == ["0003"] * 3
+    assert [out.strip() for out, _ in outputs] == ["0005"] * 3
     # And threads of one process.
     results, _ = run_together(4, lambda i: migrate(storage_url))
-    assert results == ["0003"] * 4
+    assert results == ["0005"] * 4
 
 
 def test_first_use_by_many_threads_migrates_once(storage_url: str) -> None:

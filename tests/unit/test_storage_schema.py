@@ -33,6 +33,7 @@ TABLES = {
     "class_story_starts",
     "class_projector",
     "class_votes",
+    "class_alerts",
 }
 
 
@@ -48,7 +49,7 @@ def test_upgrade_downgrade_upgrade(storage_url: str) -> None:
     assert _tables(storage_url) == set()
     assert current_revision(storage_url) is None
     head = head_revision()
-    assert migrate(storage_url) == head == "0003"
+    assert migrate(storage_url) == head == "0005"
     assert _tables(storage_url) == TABLES
     assert downgrade(storage_url) is None
     assert _tables(storage_url) == set()
@@ -68,7 +69,7 @@ def test_upgrade_between_versions_keeps_rows(storage_url: str) -> None:
                 "VALUES ('keep-me-please', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
             )
             assert conn.exec_driver_sql("SELECT count(*) FROM settings").scalar() == 0
-        assert migrate(storage_url) == "0003"
+        assert migrate(storage_url) == "0005"
         with engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT id FROM learners").scalars().all() == [
                 "keep-me-please"
@@ -104,7 +105,7 @@ def test_store_settings_after_migration(storage_url: str, monkeypatch: pytest.Mo
     store = Store(storage_url)  # auto_migrate on first use
     try:
         assert store.settings() == {"retention_days": 365, "store_free_text": False}
-        assert current_revision(storage_url) == "0003"
+        assert current_revision(storage_url) == "0005"
     finally:
         store.dispose()
 

@@ -23,7 +23,7 @@ from bot.storage import Store
 from bot.storage.pseudonyms import ANIMALS, COLOURS, pick_pseudonym
 from bot.stories.model import get_story
 from bot.tactics import TACTICS
-from bot.web import auth, lessons
+from bot.web import auth, lessons, typography
 from bot.web.app import create_app
 
 SECRET = "test-secret-" + "k" * 40
@@ -130,7 +130,8 @@ def join(client: TestClient, code: str, sender: str, lang: str = "en") -> Any:
 
 
 def html_of(key: str, lang: str, **params: Any) -> str:
-    return str(escape(texts.t(key, lang, **params)))
+    """A text as the pages write it: escaped, with the language's typography."""
+    return str(escape(typography.fix(texts.t(key, lang, **params), lang)))
 
 
 # ----------------------------------------------------------------- first-run page
@@ -592,6 +593,15 @@ ALLOWED_KEYS = {
     "middle",
     "low",
     "by_tactic",
+    # per-step counts (the steps chart): step ids, their labels, safe/risky counts
+    "steps",
+    "kind",
+    "label",
+    "safe",
+    "risky",
+    # a child's "I'd like to talk" (their class name and the time only)
+    "alerts",
+    "time",
 }
 
 
@@ -630,7 +640,13 @@ def test_dashboard_json_has_counts_only_and_hides_ones_and_twos(teacher, store) 
     assert not keys & {"text", "message", "messages", "reply", "body", "content", "learner_id"}
     titles = {texts.t(f"stories.{s}.title", "en") for s in ("skin_gift", "meet_up")}
     names = {texts.t(f"tactics.{x}.name", "en") for x in TACTICS}
-    allowed_strings = titles | names | {code, "open", "en", "skin_gift", "meet_up", *TACTICS}
+    steps = set()
+    for story_id in ("skin_gift", "meet_up"):
+        story = get_story(story_id)
+        for row in lessons.decision_rows(story, {}, "en"):
+            steps |= {row["id"], row["label"], row["kind"]}
+    allowed_strings = titles | names | steps | {code, "open", "en", "skin_gift", "meet_up"}
+    allowed_strings |= set(TACTICS)
     pseudonyms = set(data["pseudonyms"])
     assert len(pseudonyms) == 3
     assert set(strings) - pseudonyms <= allowed_strings
@@ -775,7 +791,7 @@ def test_qr_route_returns_svg(teacher: TestClient) -> None:
 
 
 def _projector_post(client: TestClient, code: str, **data: str) -> Any:
-    token = csrf(client, f"/teacher/class/{code}/projector")
+    token = csrf(client, "/teacher")  # the session's token (an ended projector has no form)
     return client.post(f"/teacher/class/{code}/projector", data={"csrf_token": token, **data})
 
 

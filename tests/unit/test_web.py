@@ -13,15 +13,15 @@ from starlette.testclient import TestClient
 
 from bot import helplines
 from bot import text as texts
-from bot.web import security, views
+from bot.web import security, typography, views
 from bot.web.app import MAX_MESSAGE_CHARS, create_app
 
 SENDER = "abcDEF123_-xyz"
 
 
 def html_of(key: str, lang: str, **params: Any) -> str:
-    """A locale text as the escaped HTML of a page shows it."""
-    return str(escape(texts.t(key, lang, **params)))
+    """A locale text as the escaped HTML of a page shows it (with its typography)."""
+    return str(escape(typography.fix(texts.t(key, lang, **params), lang)))
 
 
 XSS = "<img src=x onerror=alert(1)>"

@@ -529,7 +529,10 @@
     if (browserLanguage) metadata.browser_language = browserLanguage;
     if (sendCoplay) metadata.coplay = true;
     if (prefs.country && prefs.country !== otherCountry) metadata.country = prefs.country;
-    if (classInfo) metadata.class_code = classInfo.code;
+    // in a class: its code, and its country (the helplines the teacher set for the lesson);
+    // "" tells Lumi the child is in no class (left, or the session ended)
+    metadata.class_code = classInfo ? classInfo.code : "";
+    if (classInfo && classInfo.country) metadata.country = classInfo.country;
     Object.keys(extraMeta || {}).forEach(function (k) { metadata[k] = extraMeta[k]; });
     metadata.learner_id = learner;
     setBusy(true);
@@ -701,6 +704,8 @@
     var summary = document.getElementById("class-summary");
     var box = document.getElementById("class-info");
     if (!summary || !box) return;
+    var form = document.getElementById("class-form");
+    if (form) form.hidden = !!classInfo; // joined: no code to type any more
     if (!classInfo) {
       summary.textContent = tr("chat.class_title");
       box.hidden = true;
@@ -742,6 +747,7 @@
         classInfo = {
           code: result.data.code,
           language: result.data.language,
+          country: result.data.country || null,
           pseudonym: result.data.pseudonym,
           stories: result.data.stories || [],
         };
@@ -813,8 +819,19 @@
         if (result.status === 404) return classEnded();
         if (!data || result.status !== 200) return; // try again next time
         if (data.status === "ended") return classEnded();
+        followStories(data.stories);
         showVote(data);
       });
+  }
+
+  /* The teacher added a story live: the class panel follows. */
+  function followStories(stories) {
+    if (!classInfo || !Array.isArray(stories)) return;
+    var ids = function (list) { return list.map(function (s) { return s.id; }).join(","); };
+    if (ids(stories) === ids(classInfo.stories || [])) return;
+    classInfo.stories = stories;
+    saveClass();
+    renderClass();
   }
 
   function showVote(data) {
