@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from actions.base import LumiAction
-from bot import menu
+from bot import dialogue, menu
 from bot.conversation import Reply, Turn
 from bot.safeguarding import support
 
@@ -29,3 +29,12 @@ class ActionPickAdult(LumiAction):
 
     def handle(self, turn: Turn) -> Reply:
         return support.pick_adult(turn)
+
+
+class ActionAnswerQuestion(LumiAction):
+    """A question about online safety ("c'est quoi le grooming ?"), in any activity."""
+
+    action_name = "action_answer_question"
+
+    def handle(self, turn: Turn) -> Reply:
+        return support.answer_question(turn) or dialogue.handle_text(turn)

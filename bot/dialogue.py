@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bot import menu
 from bot.conversation import Reply, Turn
-from bot.safeguarding import support
+from bot.safeguarding import followup, support
 
 # Past this many characters a chat message is cut (a pasted message may be longer).
 CHAT_LIMIT = 1000
@@ -28,10 +28,16 @@ def handle_text(turn: Turn) -> Reply:
 
 
 def _dispatch(turn: Turn, mode: str) -> Reply:
+    if mode == "support":
+        return support.follow_up(turn)
     if turn.intent == "mention_risk":
         if mode == "story":
             return support.ask_if_real(turn)
-        return support.safeguard_now(turn, str(turn.slot("safeguard_level", "concern")))
+        return support.safeguard_now(turn)
+    if turn.intent == "ask_safety_question" or followup.faq_topic(turn.text):
+        answer = support.answer_question(turn)
+        if answer is not None:
+            return answer
     if mode == "story":
         from bot import stories
 
