@@ -38,3 +38,13 @@ class ActionAnswerQuestion(LumiAction):
 
     def handle(self, turn: Turn) -> Reply:
         return support.answer_question(turn) or dialogue.handle_text(turn)
+
+
+class ActionSupportSteps(LumiAction):
+    """ "What can I do now?": the steps that fit the disclosure."""
+
+    action_name = "action_support_steps"
+    scope = "activity"  # typed inside a story or the quiz, the activity reads it
+
+    def handle(self, turn: Turn) -> Reply:
+        return support.steps(turn)

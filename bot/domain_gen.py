@@ -46,7 +46,6 @@ SAFEGUARD_PARTS = (
     "utter_safeguard_payload",
     "utter_safeguard_next",
 )
-STEPS = "utter_support_steps"
 QUICK_EXIT = "utter_quick_exit"
 
 Slots = dict[str, Any]
@@ -129,9 +128,6 @@ def build() -> dict[str, Any]:
     def next_step(s: Slots) -> dict[str, Any]:
         return sg.next_message(s["reply_language"], s["safeguard_level"], s["safeguard_topic"])
 
-    def steps(s: Slots) -> dict[str, Any]:
-        return sg.steps_message(s["reply_language"], s["safeguard_topic"])
-
     def quick_exit(s: Slots) -> dict[str, Any]:
         lang = s["reply_language"]
         return {"text": texts.t("menu.exit", lang), "custom": {"kind": "exit", "lang": lang}}
@@ -141,7 +137,6 @@ def build() -> dict[str, Any]:
         ("utter_safeguard_contacts", contacts, [languages, countries, topics, levels]),
         ("utter_safeguard_payload", payload, [languages, countries, levels, topics]),
         ("utter_safeguard_next", next_step, [languages, topics, levels]),
-        (STEPS, steps, [languages, topics]),
         (QUICK_EXIT, quick_exit, [languages]),
     ]
     # With no slot matching at all (cannot happen with valid slots): English, no country.

@@ -61,7 +61,11 @@ def reply(turn: Turn, text: str, *, offer_help: bool = True) -> Reply:
     result = check(text)
     log.info("message checked: %d tactic(s), danger=%s", len(result.tactics), result.danger)
     flagged = bool(turn.entities.get("safeguard_level"))
-    _explain(out, result, offer_help=offer_help and (result.danger or flagged))
+    offer = offer_help and (result.danger or flagged)
+    _explain(out, result, offer_help=offer)
+    if offer and result.danger:
+        # the safeguarding reply one tap away then puts emergency numbers first
+        out.set(safeguard_level="danger")
     return out.custom("tactic_check", tactics=list(result.tactics)).set(mode="menu")
 
 

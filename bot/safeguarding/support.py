@@ -36,6 +36,7 @@ from bot.safeguarding.reply import (
     follow_up_buttons,
     level_of,
     safeguard_messages,
+    steps_message,
     topic_of,
 )
 
@@ -205,10 +206,13 @@ def follow_up(turn: Turn) -> Reply:
         )
 
     found = followup.kinds(typed) if typed else ()
-    lines = []
-    if turn.entities.get("safeguard_level"):
+    if turn.intent == "support_steps" or "what_now" in found:
+        return steps(turn).set(mode="support")
+    # What the message says comes first; a further concern with nothing more
+    # specific in it is thanked ("thank you for telling me more").
+    lines = [kind for kind in found if kind != "what_now"]
+    if not lines and turn.entities.get("safeguard_level"):
         lines.append("more")
-    lines.extend(found)
     if not lines and turn.intent in _SIMPLE:
         lines.append(_SIMPLE[turn.intent])
     if not lines:
@@ -231,6 +235,19 @@ def country_set(turn: Turn, code: str) -> Reply:
     reply.messages.append(contacts_message(reply.lang, code, level, topic))
     reply.messages.append(payload_message(reply.lang, code, level, topic))
     reply.say("support.next.tell_adult", buttons=_buttons(reply, turn, topic))
+    return reply
+
+
+def steps(turn: Turn) -> Reply:
+    """ "What can I do now?": the steps of the disclosure's topic, the rest one tap away."""
+    topic, level = _topic_and_level(turn)
+    reply = Reply(turn.lang)
+    message = steps_message(reply.lang, topic)
+    buttons = [*message["buttons"], *back_buttons(reply, _return_to(turn))[:1]]
+    reply.say_text(message["text"], buttons=buttons)
+    kept = state(turn)
+    if turn.mode == "support":
+        reply.set(support={**kept, "topic": topic, "level": level, "next": "steps"})
     return reply
 
 

@@ -7,7 +7,7 @@ import itertools
 import yaml
 
 from bot import domain_gen, helplines
-from bot.safeguarding.reply import LEVELS, safeguard_messages, steps_message
+from bot.safeguarding.reply import LEVELS, safeguard_messages
 from bot.safeguarding.topics import TOPICS
 
 LANGS = ("en", "fr")
@@ -59,8 +59,6 @@ def test_every_language_country_level_and_topic_gets_its_own_first_reply():
         expected = safeguard_messages(lang, country, level, topic)
         got = [_as_message(_pick(responses[name], slots)) for name in domain_gen.SAFEGUARD_PARTS]
         assert got == expected, slots
-        steps = _as_message(_pick(responses[domain_gen.STEPS], slots))
-        assert steps == steps_message(lang, topic), slots
         exit_ = _as_message(_pick(responses[domain_gen.QUICK_EXIT], slots))
         assert exit_["custom"] == {"kind": "exit", "lang": lang}
         assert exit_["text"] in ("OK.", "D'accord.")
@@ -84,5 +82,5 @@ def test_domain_stays_small_enough_to_load_fast():
 
 def test_generated_file_parses_and_has_every_response():
     data = yaml.safe_load(domain_gen.render())
-    expected = {domain_gen.QUICK_EXIT, domain_gen.STEPS, *domain_gen.SAFEGUARD_PARTS}
+    expected = {domain_gen.QUICK_EXIT, *domain_gen.SAFEGUARD_PARTS}
     assert expected <= set(data["responses"])
