@@ -27,8 +27,12 @@ def handle_text(turn: Turn) -> Reply:
     return prefix.extend(_dispatch(turn, mode))
 
 
+# Typed requests that leave the conversation after a disclosure for an activity.
+LEAVING_SUPPORT = frozenset({"resume", "start_story", "coplay"})
+
+
 def _dispatch(turn: Turn, mode: str) -> Reply:
-    if mode == "support":
+    if mode == "support" and turn.intent not in LEAVING_SUPPORT:
         return support.follow_up(turn)
     if turn.intent == "mention_risk":
         if mode == "story":

@@ -63,7 +63,7 @@ def set_country(turn: Turn) -> Reply:
     if code is None:
         reply.say("menu.country_bad", buttons=country_buttons(reply.lang))
         return reply
-    if turn.mode == "support":
+    if turn.mode in ("support", "rehearsal"):
         from bot.safeguarding import support
 
         return support.country_set(turn, code)

@@ -196,7 +196,8 @@ def follow_up(turn: Turn) -> Reply:
             return menu.set_country(turn)
     question = turn.entities.get("faq")
     if question not in followup.faq_topics():
-        question = followup.faq_topic(typed, asked=turn.intent == "ask_safety_question")
+        # only a real question: "it's my fault" said here needs the reassurance
+        question = followup.faq_topic(typed)
     if question:
         reply.say(f"support.faq.{question}")
         step = _next_step((), topic, level, kept.get("next"))

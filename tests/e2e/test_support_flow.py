@@ -244,6 +244,6 @@ def test_a_normal_session_writes_no_error_or_warning_to_rasas_log(stack):
         bad = [
             line
             for line in written.splitlines()
-            if re.search(r"\b(ERROR|WARNING|Traceback|UserWarning)\b", line)
+            if re.search(r"\b(ERROR|WARNING|Traceback|UserWarning)\b|\[(error|warning)\b", line)
         ]
         assert bad == [], f"{name}: {bad[:5]}"

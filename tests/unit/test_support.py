@@ -293,3 +293,10 @@ def test_what_can_i_do_now_gives_the_steps_of_the_topic(text, intent):
     assert reply.texts == [texts.t("safeguard.steps.worry", lang)]
     payloads = [b["payload"] for m in reply.messages for b in m.get("buttons", [])]
     assert payloads == ["/help", "/pick_adult", "/resume"]
+
+
+def test_typed_requests_for_an_activity_leave_support():
+    story = {"return_to": "story", "topic": "online", "level": "concern"}
+    reply = dialogue.handle_text(turn("lets play a story", "start_story", support=story))
+    assert reply.slots.get("mode") != "support"
+    assert "/resume" not in [b["payload"] for m in reply.messages for b in m.get("buttons", [])]

@@ -555,12 +555,20 @@
     return botLang;
   }
 
-  /* Show a new reply from its start when it is taller than the log, else the log's end. */
+  /* Show a new reply from its start when it is taller than the log, else the log's end;
+     and the log itself, when the page had scrolled past its top (to the text box). */
   function showReply(first) {
+    bringLogIntoView();
     if (!first) return scrollDown();
     var top = first.offsetTop - 8;
     if (log.scrollHeight - top > log.clientHeight) log.scrollTop = top;
     else scrollDown();
+  }
+  function bringLogIntoView() {
+    var scroller = document.querySelector(".page-scroll");
+    if (!scroller || scroller.scrollHeight <= scroller.clientHeight) return;
+    var above = log.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+    if (above < 0) scroller.scrollTop += above;
   }
 
   function isExit(reply) {
