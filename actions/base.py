@@ -48,6 +48,12 @@ def send(reply: Reply, dispatcher: CollectingDispatcher) -> None:
 
 
 def events_for(reply: Reply, before: dict[str, Any]) -> list[EventType]:
+    if "mode" in reply.slots:
+        # Rasa's rules cannot read ``mode`` (it does not influence the
+        # conversation); this featurized twin tells them a paste is expected.
+        pending = reply.slots["mode"] == "check"
+        if pending != bool(before.get("check_pending")):
+            reply.slots["check_pending"] = pending
     events: list[EventType] = [
         SlotSet(name, value) for name, value in reply.slots.items() if before.get(name) != value
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from actions.base import LumiAction
-from bot import class_space, menu
+from bot import class_space, dialogue, menu
 from bot.conversation import Reply, Turn
 from bot.safeguarding import adult_in_room, support
 
@@ -40,3 +40,22 @@ class ActionAnswerAdultOffer(LumiAction):
 
     def handle(self, turn: Turn) -> Reply:
         return adult_in_room.answer(turn, class_space.raise_alert)
+
+
+class ActionAnswerQuestion(LumiAction):
+    """A question about online safety ("c'est quoi le grooming ?"), in any activity."""
+
+    action_name = "action_answer_question"
+
+    def handle(self, turn: Turn) -> Reply:
+        return support.answer_question(turn) or dialogue.handle_text(turn)
+
+
+class ActionSupportSteps(LumiAction):
+    """ "What can I do now?": the steps that fit the disclosure."""
+
+    action_name = "action_support_steps"
+    scope = "activity"  # typed inside a story or the quiz, the activity reads it
+
+    def handle(self, turn: Turn) -> Reply:
+        return support.steps(turn)

@@ -25,6 +25,7 @@ ACTIVITY_SLOTS = (
     "safeguard_level",
     "safeguard_topic",
     "safeguard_memory",
+    "check_pending",
 )
 
 

@@ -15,7 +15,7 @@ from bot import text as texts
 from bot.language import reply_language
 
 # Slots the domain reads and writes (declared in domain/core.yml).
-MODES = ("menu", "story", "quiz", "check", "rehearsal")
+MODES = ("menu", "story", "quiz", "check", "rehearsal", "support")
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bot import class_space, menu
 from bot.conversation import Reply, Turn
-from bot.safeguarding import adult_in_room, support
+from bot.safeguarding import adult_in_room, followup, support
 
 # Past this many characters a chat message is cut (a pasted message may be longer).
 CHAT_LIMIT = 1000
@@ -27,15 +27,25 @@ def handle_text(turn: Turn) -> Reply:
     return prefix.extend(_dispatch(turn, mode))
 
 
+# Typed requests that leave the conversation after a disclosure for an activity.
+LEAVING_SUPPORT = frozenset({"resume", "start_story", "coplay"})
+
+
 def _dispatch(turn: Turn, mode: str) -> Reply:
     if adult_in_room.accepted(turn) is not None:  # a typed yes/no to "tell your teacher?"
         return adult_in_room.answer(turn, class_space.raise_alert)
+    if mode == "support" and turn.intent not in LEAVING_SUPPORT:
+        return support.follow_up(turn)
     if turn.intent == "announce_problem":
         return listen(turn, mode)
     if turn.intent == "mention_risk":
         if mode == "story":
             return support.ask_if_real(turn)
-        return support.safeguard_now(turn, str(turn.slot("safeguard_level", "concern")))
+        return support.safeguard_now(turn)
+    if turn.intent == "ask_safety_question" or followup.faq_topic(turn.text):
+        answer = support.answer_question(turn)
+        if answer is not None:
+            return answer
     if mode == "story":
         from bot import stories
 

@@ -43,7 +43,10 @@ def nothing_said(text: str, lang: str, country: str | None) -> list[dict[str, An
 
     screening = screen(text) if text and not text.startswith("/") else None
     if screening is not None and screening.flagged:
-        return safeguard_messages(lang, country, screening.level or "concern")
+        from bot.safeguarding.topics import topic_of
+
+        topic = topic_of(screening.categories)
+        return safeguard_messages(lang, country, screening.level or "concern", topic)
     main = helplines.main_helpline(country)
     name = texts.t(f"helplines.{main.id}.name", lang)
     contact = main.phone or main.url or ""

@@ -105,6 +105,32 @@ def country_from_text(text: str) -> str | None:
     return None
 
 
+def _country_entry(code: str, key: str) -> Helpline:
+    info = directory().countries[code]
+    return by_id(info.get(key) or info["main"])
+
+
+def online_helpline(country: str | None) -> Helpline | None:
+    """The helpline for someone online troubling a child in ``country``."""
+    code = known_country(country)
+    return _country_entry(code, "online") if code else None
+
+
+def child_helpline(country: str | None) -> Helpline | None:
+    """The child helpline for a worry that is not about someone online."""
+    code = known_country(country)
+    return _country_entry(code, "child") if code else None
+
+
+def crisis(country: str | None) -> list[Helpline]:
+    """The lines a child thinking of hurting themselves gets first (after emergency)."""
+    code = known_country(country)
+    if code is None:
+        return []
+    ids = directory().countries[code].get("crisis") or []
+    return [by_id(entry_id) for entry_id in ids]
+
+
 def by_id(entry_id: str) -> Helpline:
     for entry in directory().entries:
         if entry.id == entry_id:

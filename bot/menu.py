@@ -63,6 +63,10 @@ def set_country(turn: Turn) -> Reply:
     if code is None:
         reply.say("menu.country_bad", buttons=country_buttons(reply.lang))
         return reply
+    if turn.mode in ("support", "rehearsal"):
+        from bot.safeguarding import support
+
+        return support.country_set(turn, code)
     reply.set(country=code)
     reply.say("menu.country_set", country=texts.t(f"countries.{code}", reply.lang))
     for message in helplines_messages(reply.lang, code):

@@ -42,11 +42,14 @@ def bad_input_reply(turn: Turn, problem: str) -> Reply:
     return out.say(f"check.bad_input.{problem}", buttons=menu).set(mode="check")
 
 
-def reply(turn: Turn, text: str, *, safeguard: bool = True) -> Reply:
+def reply(turn: Turn, text: str, *, offer_help: bool = True) -> Reply:
     """Check ``text`` (the message the child received) and explain what was found.
 
-    When the text shows danger (a threat, a meeting) the reply also carries the
-    safeguarding reply, unless the caller already gave it (``safeguard=False``).
+    When the message suggests it is happening to the child (the checker finds
+    danger, or the safety net flagged the paste: ``safeguard_level`` is set on
+    this turn), one short line offers help, with a button that opens the
+    safeguarding reply (``/disclose_problem``); not the whole script. No offer
+    when the caller already gave that reply (``offer_help=False``).
     """
     problem = input_problem(text)
     if problem in ("empty", "no_words"):
@@ -57,20 +60,23 @@ def reply(turn: Turn, text: str, *, safeguard: bool = True) -> Reply:
         out.extend(bad_input_reply(turn, "too_long"))
     result = check(text)
     log.info("message checked: %d tactic(s), danger=%s", len(result.tactics), result.danger)
-    _explain(out, result)
-    out.custom("tactic_check", tactics=list(result.tactics)).set(mode="menu")
-    if result.danger and safeguard:
-        from bot.safeguarding.reply import safeguard_messages
+    flagged = bool(turn.entities.get("safeguard_level"))
+    offer = offer_help and (result.danger or flagged)
+    _explain(out, result, offer_help=offer)
+    if offer and result.danger:
+        # the safeguarding reply one tap away then puts emergency numbers first
+        out.set(safeguard_level="danger")
+    return out.custom("tactic_check", tactics=list(result.tactics)).set(mode="menu")
 
-        out.messages.extend(safeguard_messages(out.lang, turn.slot("country"), "danger"))
-    return out
 
-
-def _explain(out: Reply, result: CheckResult) -> None:
+def _explain(out: Reply, result: CheckResult, *, offer_help: bool = False) -> None:
     lang = out.lang
     again = out.button("check.buttons.again", payload("check_message"))
     menu = out.button("check.buttons.menu", payload("start"))
+    its_me = out.button("check.buttons.its_me", payload("disclose_problem"))
     if not result.tactics:
+        if offer_help:
+            out.say("check.offer_help", buttons=[its_me])
         out.say("check.none", buttons=[again, menu])
         return
     count = len(result.tactics)
@@ -90,8 +96,7 @@ def _explain(out: Reply, result: CheckResult) -> None:
             out.say("check.tactic", quote=quote, **params)
         else:
             out.say("check.tactic_no_quote", **params)
-    buttons = [again, menu]
-    if result.danger:
-        help_button = out.button("check.buttons.help", payload("help"))
-        out.say("check.danger", buttons=[help_button])
-    out.say("check.found_outro", buttons=buttons)
+    if offer_help:
+        key = "check.offer_help_danger" if result.danger else "check.offer_help"
+        out.say(key, buttons=[its_me])
+    out.say("check.found_outro", buttons=[again, menu])

@@ -153,4 +153,13 @@ def strings(lang: str, country: str | None, table: dict[str, dict[str, Any]]) ->
         "stories": story_titles(lang),
         "tactics": tactic_names(lang),
         "main_helpline": main_helpline_text(country, lang),
+        "safe_words": safe_words(),
     }
+
+
+def safe_words() -> list[str]:
+    """The safe words (data/quick_exit.yml), normalised: typed alone in the chat, the
+    page leaves at once, even when the assistant cannot be reached."""
+    from bot.nlu_rules import quick_exit_words
+
+    return sorted(quick_exit_words())

@@ -93,7 +93,7 @@ def test_quick_exit_resets_the_conversation(chat):
     chat.send('/set_country{"country":"BE"}')
     reply = chat.send("/exit")
     assert texts(reply) == ["D'accord."]
-    assert buttons(reply) == [] and payloads(reply) == []
+    assert buttons(reply) == [] and payloads(reply) == [{"kind": "exit", "lang": "fr"}]
     # state is gone: English again, no country
     reply = chat.send("/help")
     assert payloads(reply, "helplines")[0]["country"] is None
@@ -112,6 +112,9 @@ def test_disclosure_gets_the_safeguard_payload(chat):
     assert guard and guard[0]["lang"] == "fr" and guard[0]["country"] == "FR"
     assert guard[0]["level"] in ("concern", "danger")
     phones = [h["phone"] for h in guard[0]["helplines"]]
+    assert "3018" in phones and "116 111" not in phones
+    # every helpline of the country is one tap away ("Who can help?")
+    phones = [h["phone"] for h in payloads(chat.send("/help"), "helplines")[0]["helplines"]]
     assert "3018" in phones and "119" in phones and "116 111" not in phones
 
 
@@ -120,7 +123,7 @@ def test_danger_puts_emergency_numbers_first(chat):
     reply = chat.send("he says he is coming to my house tonight to pick me up")
     guard = payloads(reply, "safeguard")[0]
     assert guard["level"] == "danger"
-    assert texts(reply)[0].startswith("If you are in danger right now, call 999")
+    assert texts(reply)[1].startswith("If you are in danger right now, call 999")
     assert guard["helplines"][0]["phone"] == "999"
 
 

@@ -120,13 +120,29 @@ async def test_session_start_keeps_settings_and_applies_metadata():
     assert events[-2:] == [SlotSet("mode", "menu"), ActionExecuted("action_listen")]
 
 
-async def test_after_safeguard_offers_trusted_adults():
-    messages, events = await run(
-        ActionAfterSafeguard(), tracker("he asks me for pics", "disclose_problem", mode="story")
+async def test_after_safeguard_starts_support_and_keeps_the_way_back_to_the_story():
+    t = tracker(
+        "he asks me for pics",
+        "disclose_problem",
+        mode="story",
+        safeguard_level="concern",
+        safeguard_topic="online",
     )
-    payloads = [b["payload"] for b in messages[-1]["buttons"]]
-    assert payloads[0] == '/pick_adult{"adult":"parent"}'
-    assert SlotSet("support", {"return_to": "story"}) in events
+    messages, events = await run(ActionAfterSafeguard(), t)
+    # no fourth bubble: only the way back to the interrupted story, as a button
+    assert [(m["text"], m["buttons"], m["custom"]) for m in messages] == [
+        (None, [{"title": "Back to my story", "payload": "/resume"}], {})
+    ]
+    assert SlotSet("mode", "support") in events
+    support = {"return_to": "story", "topic": "online", "level": "concern"}
+    assert SlotSet("support", support) in events
+
+
+async def test_after_safeguard_in_the_menu_says_nothing_more():
+    t = tracker("im scared of my dad", "disclose_problem", safeguard_topic="worry")
+    messages, events = await run(ActionAfterSafeguard(), t)
+    assert messages == []
+    assert SlotSet("mode", "support") in events
 
 
 async def test_check_mode_reads_typed_text_even_if_classified_as_a_menu_command(monkeypatch):

@@ -261,11 +261,24 @@ def test_reply_when_nothing_is_found(lang):
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
-def test_reply_in_danger_points_to_help(lang):
+def test_reply_in_danger_offers_help_in_one_line_not_the_whole_script(lang):
     out = reply(turn(lang), "send 300 or everyone sees ur video")
-    assert texts.t("check.danger", lang) in out.texts
-    buttons = [b["payload"] for m in out.messages for b in m.get("buttons", [])]
-    assert "/help" in buttons
+    offers = [m for m in out.messages if m.get("text") == texts.t("check.offer_help_danger", lang)]
+    assert len(offers) == 1
+    assert [b["payload"] for b in offers[0]["buttons"]] == ["/disclose_problem"]
+    assert out.payloads("safeguard") == []  # the safeguarding reply is one tap away
+    assert len(out.texts) <= 5
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_paste_the_safety_net_flagged_offers_help(lang):
+    flagged = turn(lang)
+    flagged.entities = {"safeguard_level": "concern", "safeguard_topic": "online"}
+    out = reply(flagged, "keep this between us ok, and send me a pic")
+    assert texts.t("check.offer_help", lang) in out.texts
+    assert "/disclose_problem" in [b["payload"] for m in out.messages for b in m.get("buttons", [])]
+    # a harmless paste offers nothing
+    assert texts.t("check.offer_help", lang) not in reply(turn(lang), "see u at practice").texts
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+
 import yaml
 
 from bot import domain_gen, helplines
-from bot.safeguarding.reply import safeguard_messages
+from bot.safeguarding.reply import LEVELS, safeguard_messages
+from bot.safeguarding.topics import TOPICS
+
+LANGS = ("en", "fr")
+COUNTRIES = [*helplines.countries(), None]
 
 
 def test_committed_responses_are_in_sync_with_locales():
@@ -19,30 +25,54 @@ def _pick(variations, slots):
         for v in variations
         if v.get("condition") and all(slots.get(c["name"]) == c["value"] for c in v["condition"])
     ]
-    assert len(matching) <= 1, "conditions must not overlap"
+    assert len(matching) <= 1, f"conditions must not overlap: {slots}"
     if matching:
         return matching[0]
     return next(v for v in variations if not v.get("condition"))
 
 
-def test_every_language_country_and_level_gets_its_own_reply():
+def _filled(value):
+    """What Rasa makes of a response string with no slot in it: doubled braces become single
+    (rasa.core.nlg.interpolator.interpolate_text, checked against Rasa in tests/conversation)."""
+    if isinstance(value, str):
+        return value.format()
+    if isinstance(value, list):
+        return [_filled(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _filled(v) for k, v in value.items()}
+    return value
+
+
+def _as_message(variation):
+    return _filled({k: v for k, v in variation.items() if k != "condition"})
+
+
+def test_every_language_country_level_and_topic_gets_its_own_first_reply():
     responses = domain_gen.build()["responses"]
-    for reply_lang in ("en", "fr", None):
-        for country in [*helplines.countries(), None]:
-            for level in ("concern", "danger"):
-                slots = {"reply_language": reply_lang, "country": country, "safeguard_level": level}
-                lang = reply_lang or "en"
-                expected = safeguard_messages(lang, country, level)
-                intro = _pick(responses["utter_safeguard_intro"], slots)
-                steps = _pick(responses["utter_safeguard_steps"], slots)
-                help_ = _pick(responses["utter_safeguard_help"], slots)
-                assert intro["text"] == expected[0]["text"], slots
-                assert steps["text"] == expected[1]["text"], slots
-                assert help_["text"] == expected[2]["text"], slots
-                assert help_["custom"] == expected[2]["custom"], slots
-                assert help_["custom"]["lang"] == lang
-                exit_ = _pick(responses["utter_quick_exit"], slots)
-                assert exit_["text"] in ("OK.", "D'accord.")
+    for lang, country, level, topic in itertools.product(LANGS, COUNTRIES, LEVELS, TOPICS):
+        slots = {
+            "reply_language": lang,
+            "country": country,
+            "safeguard_level": level,
+            "safeguard_topic": topic,
+        }
+        expected = safeguard_messages(lang, country, level, topic)
+        got = [_as_message(_pick(responses[name], slots)) for name in domain_gen.SAFEGUARD_PARTS]
+        assert got == expected, slots
+        exit_ = _as_message(_pick(responses[domain_gen.QUICK_EXIT], slots))
+        assert exit_["custom"] == {"kind": "exit", "lang": lang}
+        assert exit_["text"] in ("OK.", "D'accord.")
+
+
+def test_button_payloads_survive_rasas_slot_filling():
+    """``/set_country{"country":"FR"}`` is written with doubled braces (Rasa would
+    otherwise read it as a slot and log an error per button)."""
+    responses = domain_gen.build()["responses"]
+    chips = [
+        b["payload"] for v in responses["utter_safeguard_contacts"] for b in v.get("buttons") or []
+    ]
+    assert chips and all(p.startswith('/set_country{{"country":"') for p in chips)
+    assert _filled('/set_country{{"country":"FR"}}') == '/set_country{"country":"FR"}'
 
 
 def test_domain_stays_small_enough_to_load_fast():
@@ -50,6 +80,7 @@ def test_domain_stays_small_enough_to_load_fast():
     assert len(domain_gen.render()) < 250_000
 
 
-def test_generated_file_parses_and_has_restart():
+def test_generated_file_parses_and_has_every_response():
     data = yaml.safe_load(domain_gen.render())
-    assert {"utter_quick_exit", *domain_gen.SAFEGUARD_PARTS} <= set(data["responses"])
+    expected = {domain_gen.QUICK_EXIT, *domain_gen.SAFEGUARD_PARTS}
+    assert expected <= set(data["responses"])

@@ -51,12 +51,45 @@ def test_main_helpline_per_country():
     assert helplines.main_helpline(None).id == "int_child_helpline_international"
 
 
+# The crisis line(s) a child in danger gets first after the emergency numbers (issue 15).
+CRISIS = {
+    "FR": ["3114"],
+    "BE": ["0800 32 123"],
+    "CH": ["147"],
+    "CA": ["988", "1-800-668-6868"],
+    "LU": ["454545"],
+    "GB": ["116 123"],
+    "IE": ["116 123"],
+    "US": ["988"],
+    "AU": ["13 11 14", "1800 55 1800"],
+}
+
+
+def test_every_country_has_its_crisis_lines():
+    assert set(CRISIS) == set(EXPECTED)
+    for country, phones in CRISIS.items():
+        assert [h.phone for h in helplines.crisis(country)] == phones, country
+
+
 @pytest.mark.parametrize("country", sorted(EXPECTED))
-def test_danger_puts_emergency_first(country):
-    first = helplines.for_country(country, "danger")[0]
-    assert first.kind == "emergency"
-    intro = safeguard_messages("en", country, "danger")[0]["text"]
-    assert intro.startswith("If you are in danger right now, call " + first.phone)
+def test_danger_puts_emergency_then_crisis_first(country):
+    phones = [h["phone"] for h in helplines_of(safeguard_messages("en", country, "danger"))]
+    emergency = [h.phone for h in helplines.emergency(country)]
+    assert phones[: len(emergency)] == emergency
+    assert phones[len(emergency) : len(emergency) + len(CRISIS[country])] == CRISIS[country]
+    contacts = safeguard_messages("en", country, "danger")[1]["text"]
+    assert contacts.startswith("If you are in danger right now, call " + emergency[0])
+
+
+def helplines_of(messages):
+    return [h for m in messages if m.get("custom") for h in m["custom"]["helplines"]]
+
+
+def test_new_entries_name_their_source_and_date():
+    for entry_id in ("be_cps", "lu_sos_detresse", "gb_samaritans", "ie_samaritans", "au_lifeline"):
+        entry = helplines.by_id(entry_id)
+        assert entry.kind == "crisis" and entry.source.startswith("https://")
+        assert entry.verified >= dt.date(2026, 12, 6)
 
 
 def test_unknown_country_gets_international_help_and_is_asked_for():
@@ -64,9 +97,12 @@ def test_unknown_country_gets_international_help_and_is_asked_for():
         "int_take_it_down",
         "int_child_helpline_international",
     ]
-    last = safeguard_messages("fr", "DE", "concern")[-1]
-    assert "Dans quel pays" in last["text"] and len(last["buttons"]) == 9
-    assert last["custom"]["country"] is None
+    contacts = safeguard_messages("fr", "DE", "concern")[1]
+    assert "Dans quel pays" in contacts["text"] and len(contacts["buttons"]) == 9
+    payload = safeguard_messages("fr", "DE", "concern")[2]["custom"]
+    assert payload["country"] is None
+    # the international directory, not an image-removal service for a child who spoke of no image
+    assert [h["url"] for h in payload["helplines"]] == ["https://childhelplineinternational.org"]
 
 
 def test_stale_entries_are_listed(capsys):

@@ -358,6 +358,15 @@ def test_strings_endpoint(client):
     assert data["stories"]["follower_bribe"] == texts.t("stories.follower_bribe.title", "fr")
     assert "3018" in data["main_helpline"]
     assert client.get("/api/strings").json()["lang"] == "en"
+    # the page leaves at once on a safe word, even with Lumi unreachable
+    assert {"banane bleue", "blue banana"} <= set(data["safe_words"])
+
+
+def test_quick_exit_bar_sits_outside_the_scrolling_page(client):
+    html = client.get("/?lang=en").text
+    assert html.index('class="exit-bar"') < html.index('class="page-scroll"')
+    assert html.index('id="quick-exit"') < html.index('class="page-scroll"')
+    assert html.index('class="page-scroll"') < html.index('<main id="main"')
 
 
 # ----------------------------------------------------------------- the proxy

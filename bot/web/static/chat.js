@@ -48,10 +48,11 @@
   var shelfCount = 0;
   var shelfLoaded = false; // after the first load, a bigger shelf is news
   var shelfFresh = false;
-  var classInfo = null; // {code, language, pseudonym, stories}
+  var classInfo = null; // {code, language, pseudonym, stories, country}
   var classLink = (app.getAttribute("data-class-code") || "").trim();
   var pollTimer = null;
   var vote = { key: "", round: 0, voted: null };
+  var SET_COUNTRY = /^\/set_country\{"country":"([A-Z]{2})"\}$/;
 
   /* The first of the browser's languages that Lumi speaks ("fr-CA" -> "fr"), or null. */
   function firstBrowserLanguage() {
@@ -89,6 +90,31 @@
     }
   }
   function savePrefs() { setItem("local", PREFS_KEY, JSON.stringify(prefs)); }
+
+  /* ---------------------------------------------------------------- country */
+  /* Known before it is needed: the child's own choice (kept on this device),
+     else the class session's country (set by the teacher), else the region of
+     the browser's language (fr-BE -> BE, en-AU -> AU; "fr" alone says nothing).
+     "Another country" chosen by the child: no guess at all. */
+
+  function knownCountry(code) {
+    return typeof code === "string" && /^[A-Z]{2}$/.test(code) &&
+      !!countrySelect.querySelector('option[data-country="' + code + '"]');
+  }
+  function browserRegion() {
+    var tags = (navigator.languages && navigator.languages.length) ? navigator.languages : [navigator.language];
+    for (var i = 0; i < tags.length; i++) {
+      var match = /^[A-Za-z]{2,3}-([A-Za-z]{2})(?:-|$)/.exec(String(tags[i] || ""));
+      if (match && knownCountry(match[1].toUpperCase())) return match[1].toUpperCase();
+    }
+    return null;
+  }
+  function effectiveCountry() {
+    if (prefs.country === otherCountry) return null;
+    if (knownCountry(prefs.country)) return prefs.country;
+    if (classInfo && knownCountry(classInfo.country)) return classInfo.country;
+    return browserRegion();
+  }
 
   function newId() {
     var bytes = new Uint8Array(24);
@@ -132,7 +158,8 @@
   }
   function loadStrings(code) {
     var url = "/api/strings?lang=" + encodeURIComponent(code);
-    if (prefs.country) url += "&country=" + encodeURIComponent(prefs.country);
+    var country = effectiveCountry();
+    if (country) url += "&country=" + encodeURIComponent(country);
     return fetch(url, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .catch(function () { return null; })
@@ -200,14 +227,16 @@
   }
 
   function updateParentsLink(node) {
-    var url = "/parents?lang=" + lang + (prefs.country ? "&country=" + encodeURIComponent(prefs.country) : "");
+    var country = effectiveCountry();
+    var url = "/parents?lang=" + lang + (country ? "&country=" + encodeURIComponent(country) : "");
     node.setAttribute("href", url);
   }
   function updatePrintLink() {
     var link = document.getElementById("print-link");
     if (!link) return;
     var url = "/print?learner=" + encodeURIComponent(learner) + "&lang=" + lang;
-    if (prefs.country) url += "&country=" + encodeURIComponent(prefs.country);
+    var country = effectiveCountry();
+    if (country) url += "&country=" + encodeURIComponent(country);
     link.setAttribute("href", url);
   }
 
@@ -234,6 +263,12 @@
     scrollDown();
   }
 
+  function isCountryChoice(b) {
+    return b && typeof b.payload === "string" && SET_COUNTRY.test(b.payload) && typeof b.title === "string";
+  }
+
+  /* A bot bubble. Country buttons ("which country are you in?") are compact
+     chips inside the bubble; every other button goes to the choices below. */
   function addBotMessage(message, msgLang, isError) {
     var item = el("div", "msg msg-bot" + (isError ? " msg-error" : ""));
     item.setAttribute("lang", msgLang);
@@ -248,6 +283,8 @@
     if (typeof message.text === "string" && message.text) {
       bubble.appendChild(el("p", "msg-text", message.text));
     }
+    var chips = Array.isArray(message.buttons) ? message.buttons.filter(isCountryChoice) : [];
+    if (chips.length) bubble.appendChild(renderCountryChips(chips));
     if (message.custom && typeof message.custom === "object") {
       var extra = renderCustom(message.custom);
       if (extra) bubble.appendChild(extra);
@@ -256,6 +293,39 @@
     item.appendChild(bubble);
     log.appendChild(item);
     return item;
+  }
+
+  function renderCountryChips(buttons) {
+    var group = el("div", "country-chips");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", tr("chat.country_label"));
+    buttons.forEach(function (b) {
+      var chip = el("button", "chip-choice", b.title);
+      chip.type = "button";
+      chip.addEventListener("click", function () { choose(b); });
+      group.appendChild(chip);
+    });
+    return group;
+  }
+
+  /* A payload that follows the text it belongs to joins that text's bubble.
+     Its helplines are the numbers the text spells out for other clients: the
+     text gives way to them (each helpline once on screen). */
+  function attachPayload(item, custom) {
+    var rendered = renderCustom(custom);
+    if (!rendered) return;
+    var bubble = item.querySelector(".msg-body");
+    var text = bubble.querySelector(".msg-text");
+    if (text && custom.kind === "safeguard" && hasContacts(custom)) {
+      bubble.removeChild(text);
+    } else if (text && custom.kind === "helplines") {
+      text.textContent = text.textContent.split("\n")[0];
+    }
+    bubble.appendChild(rendered);
+  }
+
+  function hasContacts(custom) {
+    return (custom.helplines || []).some(function (h) { return h && (h.phone || h.sms); });
   }
 
   function safeUrl(url) {
@@ -270,6 +340,43 @@
     if (/^https?:/i.test(href)) a.setAttribute("rel", "noopener noreferrer");
     li.appendChild(a);
     return li;
+  }
+
+  /* The first reply's helplines: tap-to-call and tap-to-text buttons, in the
+     order given (emergency and crisis lines first in danger). */
+  function renderContacts(custom) {
+    var lines = Array.isArray(custom.helplines) ? custom.helplines : [];
+    if (!lines.length) return null;
+    var danger = custom.level === "danger";
+    var box = el("div", "contacts" + (danger ? " contacts-danger" : ""));
+    if (hasContacts(custom)) {
+      box.appendChild(el("p", "contacts-title", danger ? tr("js.call_now") : tr("js.talk_to")));
+    }
+    var list = el("ul", "contact-list");
+    lines.forEach(function (h) {
+      if (!h || typeof h !== "object") return;
+      var row = el("li", "contact-row");
+      var name = el("p", "contact-name");
+      name.appendChild(el("strong", null, h.name || ""));
+      if (h["for"]) name.appendChild(el("span", "contact-for", " " + h["for"]));
+      row.appendChild(name);
+      var actions = el("p", "contact-actions");
+      if (h.phone) actions.appendChild(actionLink("tel:" + digits(h.phone), tr("js.call", { phone: h.phone }), "call"));
+      if (h.sms) actions.appendChild(actionLink("sms:" + digits(h.sms), tr("js.text", { sms: h.sms }), "sms"));
+      var url = safeUrl(h.url);
+      if (url && !h.phone && !h.sms) actions.appendChild(actionLink(url, tr("js.website"), "web"));
+      if (actions.childNodes.length) row.appendChild(actions);
+      list.appendChild(row);
+    });
+    box.appendChild(list);
+    return box;
+  }
+
+  function actionLink(href, text, kind) {
+    var a = el("a", "call-button call-" + kind, text);
+    a.setAttribute("href", href);
+    if (/^https?:/i.test(href)) a.setAttribute("rel", "noopener noreferrer");
+    return a;
   }
 
   function renderHelplines(custom) {
@@ -330,8 +437,9 @@
   function renderCustom(custom) {
     switch (custom.kind) {
       case "helplines":
-      case "safeguard":
         return renderHelplines(custom);
+      case "safeguard":
+        return renderContacts(custom);
       case "story_end":
         return renderStoryEnd(custom);
       case "tactic_check":
@@ -458,29 +566,53 @@
     return botLang;
   }
 
-  /* Show a new reply from its start when it is taller than the log, else the log's end. */
+  /* Show a new reply from its start when it is taller than the log, else the log's end;
+     and the log itself, when the page had scrolled past its top (to the text box). */
   function showReply(first) {
+    bringLogIntoView();
     if (!first) return scrollDown();
     var top = first.offsetTop - 8;
     if (log.scrollHeight - top > log.clientHeight) log.scrollTop = top;
     else scrollDown();
   }
+  function bringLogIntoView() {
+    var scroller = document.querySelector(".page-scroll");
+    if (!scroller || scroller.scrollHeight <= scroller.clientHeight) return;
+    var above = log.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+    if (above < 0) scroller.scrollTop += above;
+  }
+
+  function isExit(reply) {
+    return reply.some(function (m) { return m && m.custom && m.custom.kind === "exit"; });
+  }
 
   function renderReply(reply, options) {
+    if (!options.replay && isExit(reply)) {
+      // The safe word or /exit: the assistant has ended the conversation.
+      if (window.lumiQuickExit) window.lumiQuickExit(null, { told: true });
+      return;
+    }
     var firstNew = log.children.length;
     var msgLang = replyLanguage(reply);
     if (!options.error) botLang = msgLang;
     var buttons = [];
     var progressChanged = false;
+    var lastItem = null;
     reply.forEach(function (message) {
       if (!message || typeof message !== "object") return;
-      addBotMessage(message, msgLang, options.error);
-      if (!options.replay) speak(message.text, msgLang);
-      if (Array.isArray(message.buttons)) buttons = buttons.concat(message.buttons);
       var c = message.custom;
+      var joins = c && typeof c === "object" && (c.kind === "safeguard" || c.kind === "helplines") &&
+        !message.text && lastItem;
+      if (joins) attachPayload(lastItem, c);
+      else lastItem = addBotMessage(message, msgLang, options.error) || lastItem;
+      if (!options.replay) speak(message.text, msgLang);
+      if (Array.isArray(message.buttons)) {
+        buttons = buttons.concat(message.buttons.filter(function (b) { return !isCountryChoice(b); }));
+      }
       if (c && typeof c === "object") {
-        if ((c.kind === "helplines" || c.kind === "safeguard") && typeof c.country === "string") {
-          rememberCountry(c.country);
+        if ((c.kind === "helplines" || c.kind === "safeguard") && knownCountry(c.country) &&
+            c.country !== effectiveCountry()) {
+          rememberCountry(c.country); // the child named their country in words
         }
         if (c.kind === "story_end") {
           addStoryToShelf(c.story_id, c.score);
@@ -500,7 +632,7 @@
   }
 
   function rememberCountry(code) {
-    if (!countrySelect.querySelector('option[value="' + code + '"]')) return;
+    if (!knownCountry(code)) return;
     if (prefs.country === code) return;
     prefs.country = code;
     savePrefs();
@@ -528,11 +660,11 @@
     if (sendLanguage) metadata.language = lang;
     if (browserLanguage) metadata.browser_language = browserLanguage;
     if (sendCoplay) metadata.coplay = true;
-    if (prefs.country && prefs.country !== otherCountry) metadata.country = prefs.country;
-    // in a class: its code, and its country (the helplines the teacher set for the lesson);
-    // "" tells Lumi the child is in no class (left, or the session ended)
+    // the child's choice, else the class's country (the helplines the teacher set for
+    // the lesson), else the browser's region; class_code "" tells Lumi the child is in no class
+    var country = effectiveCountry();
+    if (country) metadata.country = country;
     metadata.class_code = classInfo ? classInfo.code : "";
-    if (classInfo && classInfo.country) metadata.country = classInfo.country;
     Object.keys(extraMeta || {}).forEach(function (k) { metadata[k] = extraMeta[k]; });
     metadata.learner_id = learner;
     setBusy(true);
@@ -581,7 +713,6 @@
   }
 
   var SET_LANGUAGE = /^\/set_language\{"language":"(en|fr)"\}$/;
-  var SET_COUNTRY = /^\/set_country\{"country":"([A-Z]{2})"\}$/;
 
   function choose(button) {
     if (pending > 0) return;
@@ -627,7 +758,7 @@
     if (!code) return;
     var label = countrySelect.options[countrySelect.selectedIndex].textContent;
     if (code === otherCountry) {
-      prefs.country = "";
+      prefs.country = otherCountry; // no guess from the browser's region any more
       savePrefs();
       countryChanged();
       send('/set_country{"country":"' + otherCountry + '"}', "🌍 " + label, {}, {});
@@ -637,6 +768,18 @@
     savePrefs();
     countryChanged();
     send('/set_country{"country":"' + code + '"}', "🌍 " + label, { country: code }, {});
+  }
+
+  /* The safe words ("banane bleue", "blue banana"), compared as the server does:
+     lower case, no accents, without surrounding dots and exclamation marks. */
+  function plain(text) {
+    var value = String(text).toLowerCase();
+    try { value = value.normalize("NFKD").replace(/[\u0300-\u036f]/g, ""); } catch (e) { /* old browser */ }
+    return value.replace(/\s+/g, " ").replace(/^[ .!]+|[ .!]+$/g, "");
+  }
+  function isSafeWord(text) {
+    var words = strings && Array.isArray(strings.safe_words) ? strings.safe_words : [];
+    return words.indexOf(plain(text)) >= 0;
   }
 
   /* ---------------------------------------------------------------- toggles */
@@ -750,8 +893,11 @@
           country: result.data.country || null,
           pseudonym: result.data.pseudonym,
           stories: result.data.stories || [],
+          // the session's country, when the teacher set one (its helplines)
+          country: typeof result.data.country === "string" ? result.data.country.toUpperCase() : null,
         };
         saveClass();
+        countryChanged();
         renderClass();
         setClassStatus(tr("js.class_you_are", { code: classInfo.code, name: classInfo.pseudonym }));
         document.getElementById("class-code").value = classInfo.code;
@@ -953,6 +1099,10 @@
       var text = input.value.trim();
       if (!text) return;
       input.value = "";
+      if (isSafeWord(text) && window.lumiQuickExit) {
+        window.lumiQuickExit(null, {}); // at once, even if Lumi cannot be reached
+        return;
+      }
       send(text, text, null, {});
       input.focus();
     });

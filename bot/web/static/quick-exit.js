@@ -1,29 +1,44 @@
-/* Quick exit: the button (or Esc pressed twice) clears the conversation from
-   the screen and from storage at once, tells the assistant "/exit" (best
-   effort), and replaces this page in the history by a neutral page. */
+/* Quick exit: the button, Esc pressed twice, the safe word typed in the chat
+   and the assistant's {"kind":"exit"} reply all do the same: the conversation
+   is cleared from the screen and from this tab's storage at once, the
+   assistant is told "/exit" (best effort, unless it asked for the exit
+   itself), and this page is replaced in the history by a neutral page. */
 (function () {
   "use strict";
   var link = document.getElementById("quick-exit");
   if (!link) return;
   var lastEscape = 0;
 
-  function quickExit(event) {
-    if (event) event.preventDefault();
+  function wipeStorage() {
+    var sender = null;
+    try {
+      sender = window.localStorage.getItem("lumi.learner");
+      window.localStorage.removeItem("lumi.log");
+      var session = window.sessionStorage;
+      var keys = [];
+      for (var i = 0; i < session.length; i++) {
+        var key = session.key(i);
+        if (key && key.indexOf("lumi.") === 0) keys.push(key);
+      }
+      keys.forEach(function (k) { session.removeItem(k); });
+    } catch (e) { /* storage blocked */ }
+    return sender;
+  }
+
+  /* options.told: the assistant already ended the conversation (no "/exit" to send). */
+  function quickExit(event, options) {
+    if (event && event.preventDefault) event.preventDefault();
+    options = options || {};
     window.lumiExited = true;
     var target = link.getAttribute("data-exit-url") || "/weather";
     try {
       if (window.speechSynthesis) window.speechSynthesis.cancel();
     } catch (e) { /* nothing to stop */ }
-    var sender = null;
-    try {
-      sender = window.localStorage.getItem("lumi.learner");
-      window.sessionStorage.removeItem("lumi.log");
-      window.localStorage.removeItem("lumi.log");
-    } catch (e) { /* storage blocked */ }
+    var sender = wipeStorage();
     var main = document.getElementById("main");
     if (main) { while (main.firstChild) main.removeChild(main.firstChild); }
     document.body.classList.add("exiting");
-    if (sender && navigator.sendBeacon) {
+    if (!options.told && sender && navigator.sendBeacon) {
       try {
         var body = JSON.stringify({ sender: sender, message: "/exit", metadata: { learner_id: sender } });
         navigator.sendBeacon("/api/message", new Blob([body], { type: "text/plain" }));
