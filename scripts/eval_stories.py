@@ -5,7 +5,10 @@ story's sets are picked up without touching this script):
 
 - ``free_text_choices*.<lang>.yml``: how often a typed answer picks the
   expected choice (or, for items labelled null, is not guessed at);
-- ``rehearsal*.<lang>.yml``: how often a practice reply gets the expected kind.
+- ``rehearsal*.<lang>.yml``: how often a practice reply gets the expected kind;
+- ``quiz_answers*.<lang>.yml``: how often an answer typed in the quiz is read
+  as the expected trick (``ask``: Lumi asks which one was meant; null: not an
+  answer) and, when the item says ``right``, judged right or wrong as labelled.
 
 The shared sets come first (``free_text_choices``, ``rehearsal``, then their
 ``_holdout``, ``_fresh``… variants), then the per-story sets
@@ -37,10 +40,11 @@ import yaml  # noqa: E402
 
 from bot import text as texts  # noqa: E402
 from bot.paths import DATA_DIR  # noqa: E402
+from bot import quiz  # noqa: E402
 from bot.stories import model, understand  # noqa: E402
 
 EVAL_DIR = DATA_DIR / "eval" / "stories"
-KINDS = ("free_text_choices", "rehearsal")
+KINDS = ("free_text_choices", "rehearsal", "quiz_answers")
 # Shared (not per-story) variants, in the order they were written.
 SHARED_ORDER = ("", "_holdout", "_fresh", "_fresh2")
 
@@ -153,9 +157,43 @@ def eval_rehearsal(name: str, lang: str, use_model: bool, verbose: bool) -> tupl
     return right, len(items)
 
 
+def _read_quiz_answer(text: str, options: list[str]) -> str | None:
+    if hasattr(quiz, "read_answer"):
+        reading = quiz.read_answer(text, options)
+        return "ask" if reading.ask else reading.tactic
+    return quiz._typed_answer(text, options)  # before issue 20
+
+
+def _judged_right(item_id: str, tactic: str) -> bool:
+    if hasattr(quiz, "is_right"):
+        return bool(quiz.is_right(item_id, tactic))
+    return quiz.quiz_data().tactic_of(item_id) == tactic  # before issue 20
+
+
+def eval_quiz(name: str, lang: str, use_model: bool, verbose: bool) -> tuple[int, int]:
+    right = 0
+    items = _items(name, lang)
+    for item in items:
+        found = _read_quiz_answer(str(item["text"]), list(item["options"]))
+        ok = found in _expected(item["expected"])
+        judged = None
+        if ok and "right" in item and found not in (None, "ask"):
+            judged = _judged_right(str(item["item"]), str(found))
+            ok = judged == item["right"]
+        right += ok
+        if verbose and not ok:
+            print(
+                f"  MISS {name}.{lang} {item['item']} {item['options']}: {item['text']!r} -> "
+                f"{found} (judged right: {judged}), expected {item['expected']}"
+                + (f" right={item['right']}" if "right" in item else "")
+            )
+    return right, len(items)
+
+
 RUNNERS: dict[str, Callable[[str, str, bool, bool], tuple[int, int]]] = {
     "free_text_choices": eval_choices,
     "rehearsal": eval_rehearsal,
+    "quiz_answers": eval_quiz,
 }
 
 
@@ -220,6 +258,7 @@ def print_markdown(results: dict[str, list[Result]]) -> None:
     for label, kinds in (
         ("all choices", ("free_text_choices",)),
         ("all rehearsal", ("rehearsal",)),
+        ("all quiz answers", ("quiz_answers",)),
         ("all sets", KINDS),
     ):
         cells = []
