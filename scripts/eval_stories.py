@@ -38,9 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import yaml  # noqa: E402
 
+from bot import quiz  # noqa: E402
 from bot import text as texts  # noqa: E402
 from bot.paths import DATA_DIR  # noqa: E402
-from bot import quiz  # noqa: E402
 from bot.stories import model, understand  # noqa: E402
 
 EVAL_DIR = DATA_DIR / "eval" / "stories"
@@ -158,16 +158,8 @@ def eval_rehearsal(name: str, lang: str, use_model: bool, verbose: bool) -> tupl
 
 
 def _read_quiz_answer(text: str, options: list[str]) -> str | None:
-    if hasattr(quiz, "read_answer"):
-        reading = quiz.read_answer(text, options)
-        return "ask" if reading.ask else reading.tactic
-    return quiz._typed_answer(text, options)  # before issue 20
-
-
-def _judged_right(item_id: str, tactic: str) -> bool:
-    if hasattr(quiz, "is_right"):
-        return bool(quiz.is_right(item_id, tactic))
-    return quiz.quiz_data().tactic_of(item_id) == tactic  # before issue 20
+    reading = quiz.read_answer(text, options)
+    return "ask" if reading.ask else reading.tactic
 
 
 def eval_quiz(name: str, lang: str, use_model: bool, verbose: bool) -> tuple[int, int]:
@@ -178,7 +170,7 @@ def eval_quiz(name: str, lang: str, use_model: bool, verbose: bool) -> tuple[int
         ok = found in _expected(item["expected"])
         judged = None
         if ok and "right" in item and found not in (None, "ask"):
-            judged = _judged_right(str(item["item"]), str(found))
+            judged = quiz.is_right(str(item["item"]), str(found))
             ok = judged == item["right"]
         right += ok
         if verbose and not ok:
