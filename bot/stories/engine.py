@@ -466,7 +466,9 @@ def handle_text(turn: Turn) -> Reply:
         return _apply_choice(turn, story, step, state, match.choice_id)
     reply = Reply(turn.lang)
     state["tries"] += 1
-    key = "story_ui.unsure" if match.how == "unsure" else "story_ui.not_understood"
+    key = {"unsure": "story_ui.unsure", "which": "story_ui.which"}.get(
+        match.how, "story_ui.not_understood"
+    )
     return _ask_again(reply, story, step, key).set(story=state, mode="story")
 
 
