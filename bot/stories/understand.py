@@ -29,7 +29,15 @@ from bot.paths import DATA_DIR
 STRATEGIES_PATH = DATA_DIR / "roleplay" / "strategies.yml"
 # Longest text read (a chat message is cut before it gets here anyway).
 MAX_CHARS = 500
-REHEARSAL_CATEGORIES = ("refuse", "set_boundary", "tell_adult", "block_report", "ignore", "risky")
+REHEARSAL_CATEGORIES = (
+    "refuse",
+    "set_boundary",
+    "name_trick",
+    "tell_adult",
+    "block_report",
+    "ignore",
+    "risky",
+)
 SAFE_REHEARSAL = frozenset(REHEARSAL_CATEGORIES) - {"risky"}
 # Words looked at around a match for a negation.
 NEGATION_BEFORE = 3
