@@ -11,7 +11,8 @@ State lives in slots (written only through ``Reply.set``):
 
   ``history`` holds what was chosen (choice ids and, on rehearsal steps, the
   kind of reply: never the words typed); ``tries`` counts replies not
-  understood on the current step.
+  understood on the current step; ``hinted`` (optional) is true on a
+  rehearsal step after a risky reply got its hint and a second try.
 - ``mode``: ``"story"`` while a story runs, ``"menu"`` after it.
 - read only: ``coplay`` (bool), ``age_band``, ``country``.
 
@@ -30,7 +31,9 @@ from bot.stories import understand
 from bot.stories.model import AGE_BANDS, SHOW_EXAMPLE, Step, Story, get_story, stories
 
 STATE_VERSION = 1
-SAFE_REPLIES = ("refuse", "set_boundary", "tell_adult", "block_report", "ignore")
+SAFE_REPLIES = ("refuse", "set_boundary", "name_trick", "tell_adult", "block_report", "ignore")
+# What made a practice reply risky, by the risky strategy that was read.
+RISKY_PARTS = ("share_info", "agree", "keep_secret", "go_along")
 
 
 # --- state ------------------------------------------------------------------
@@ -50,7 +53,9 @@ def new_state(story: Story) -> dict[str, Any]:
 
 def _copy_state(raw: dict[str, Any]) -> dict[str, Any]:
     history = raw.get("history")
+    extra = {"hinted": True} if raw.get("hinted") is True else {}
     return {
+        **extra,
         "v": STATE_VERSION,
         "id": raw["id"],
         "step": raw["step"],
@@ -170,6 +175,7 @@ def _go_to(reply: Reply, turn: Turn, story: Story, state: dict[str, Any], next_i
         return _finish(reply, turn, story, state, step)
     state["step"] = step.id
     state["tries"] = 0
+    state.pop("hinted", None)
     render_step(reply, story, step, _coplay(turn))
     return reply.set(story=state, mode="story")
 
@@ -312,33 +318,84 @@ def _rehearsal_example(
 
 
 def _rehearse(turn: Turn, story: Story, step: Step, state: dict[str, Any]) -> Reply:
+    """Judge a practice reply. A risky one gets what was risky in it, one hint
+    and a second try; a safe one why it works; the four protective replies are
+    named. Only the kind of reply is kept, never the words."""
     reading = understand.read_rehearsal(turn.text)
+    second_try = state.get("hinted") is True
     if reading.category is None:
-        if reading.unsure or state["tries"] >= 1:
+        if reading.unsure or state["tries"] >= 1 or second_try:
             return _rehearsal_example(turn, story, step, state, unsure=True)
         reply = Reply(turn.lang)
         state["tries"] += 1
         _ask_again(reply, story, step, "story_ui.rehearsal.retry")
         return reply.set(story=state, mode="story")
+    if reading.category == "risky" and not second_try:
+        return _coach(turn, story, step, state, reading)
     reply = Reply(turn.lang)
     name = _character(reply, story)
     category = reading.category
-    if category == "risky" and step.tactic:
-        feedback = _t(
-            reply,
-            "story_ui.rehearsal.feedback.risky_trick",
-            name=name,
-            trick=_trick_name(reply, step.tactic),
-        )
-    else:
-        feedback = _t(reply, f"story_ui.rehearsal.feedback.{category}", name=name)
-    example = _t(reply, story.key("steps", step.id, "example"))
-    stronger = _t(reply, "story_ui.rehearsal.stronger", example=example)
-    reply.say_text(f"{feedback}\n\n{stronger}")
     safe = category in SAFE_REPLIES
-    state["history"].append({"step": step.id, "reply": category, "safe": safe})
+    parts = []
+    if safe:
+        if second_try:
+            parts.append(_t(reply, "story_ui.rehearsal.better"))
+        parts.append(_t(reply, f"story_ui.rehearsal.feedback.{category}", name=name))
+        parts.append(_t(reply, f"story_ui.rehearsal.why.{category}"))
+        parts.append(_t(reply, "story_ui.rehearsal.four"))
+    else:
+        parts.append(_t(reply, "story_ui.rehearsal.still_risky"))
+        parts.append(_risky_part(reply, reading))
+    example = _t(reply, story.key("steps", step.id, "example"))
+    key = "story_ui.rehearsal.stronger" if safe else "story_ui.rehearsal.example"
+    parts.append(_t(reply, key, example=example))
+    reply.say_text("\n\n".join(parts))
+    entry: dict[str, Any] = {"step": step.id, "reply": category, "safe": safe}
+    if second_try:
+        entry["second_try"] = True
+    state["history"].append(entry)
     _mark(state, step.tactic, safe)
     return _go_to(reply, turn, story, state, str(step.next))
+
+
+def _risky_part(reply: Reply, reading: understand.RehearsalReading) -> str:
+    """What was risky in a reply, from the risky strategy read in it."""
+    risky = [s for s in reading.strategies if s in RISKY_PARTS]
+    part = risky[0] if risky else "other"
+    return _t(reply, f"story_ui.rehearsal.risky_part.{part}")
+
+
+def _hint(reply: Reply, story: Story, step: Step) -> str:
+    """The step's own hint if it has one, else its trick's, else a general one."""
+    own = story.key("steps", step.id, "hint")
+    if texts.has(own, reply.lang):
+        return _t(reply, "story_ui.rehearsal.hint.own", hint=_t(reply, own))
+    return _t(reply, f"story_ui.rehearsal.hint.{step.tactic or 'default'}")
+
+
+def _coach(
+    turn: Turn,
+    story: Story,
+    step: Step,
+    state: dict[str, Any],
+    reading: understand.RehearsalReading,
+) -> Reply:
+    """A first risky reply: kind words, what was risky, one hint, a second try."""
+    reply = Reply(turn.lang)
+    name = _character(reply, story)
+    if step.tactic:
+        trick = _trick_name(reply, step.tactic)
+        feedback = _t(reply, "story_ui.rehearsal.feedback.risky_trick", name=name, trick=trick)
+    else:
+        feedback = _t(reply, "story_ui.rehearsal.feedback.risky", name=name)
+    parts = [feedback, _risky_part(reply, reading), _hint(reply, story, step)]
+    reply.say_text("\n\n".join(parts))
+    reply.say_text(
+        _t(reply, "story_ui.rehearsal.try_again", name=name), _example_button(reply, story, step)
+    )
+    state["hinted"] = True
+    state["tries"] = 0
+    return reply.set(story=state, mode="story")
 
 
 # --- public handlers ----------------------------------------------------------

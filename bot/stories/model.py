@@ -37,6 +37,7 @@ STEP_TEXTS = ("text", "coplay")
 CHOICE_TEXTS = ("label", "feedback")
 REHEARSAL_TEXTS = ("example",)
 OPTIONAL_CHOICE_STEP_TEXTS = ("question",)
+OPTIONAL_REHEARSAL_TEXTS = ("hint",)
 
 _STORY_KEYS = {"id", "age_band", "tactics", "start", "steps"}
 _STEP_KEYS = {"tactic", "choices", "rehearsal", "next", "end"}
@@ -109,6 +110,7 @@ class Story:
             required |= {self.key("steps", step.id, name) for name in STEP_TEXTS}
             if step.kind == "rehearsal":
                 required |= {self.key("steps", step.id, n) for n in REHEARSAL_TEXTS}
+                optional |= {self.key("steps", step.id, n) for n in OPTIONAL_REHEARSAL_TEXTS}
             for choice in step.choices:
                 required |= {
                     self.key("steps", step.id, "choices", choice.id, n) for n in CHOICE_TEXTS

@@ -455,38 +455,109 @@ def _at_rehearsal(lang: str = "en") -> dict[str, Any]:
         ("en", "stop asking me", "set_boundary"),
         ("en", "i'll tell my mom", "tell_adult"),
         ("en", "blocked", "block_report"),
-        ("en", "ok it's rose street", "risky"),
+        ("en", "nice try, that's a trick", "name_trick"),
         ("fr", "nan", "refuse"),
         ("fr", "laisse moi tranquille", "set_boundary"),
         ("fr", "jvais le dire a mes parents", "tell_adult"),
         ("fr", "je te bloque", "block_report"),
-        ("fr", "ok j'habite rue des lilas", "risky"),
+        ("fr", "bien essayé, c'est un piège", "name_trick"),
     ],
 )
 def test_rehearsal_recognises_the_strategy(lang: str, text: str, category: str) -> None:
+    """A safe reply: praise, why it works, the four protective replies, a stronger idea."""
     slots = _at_rehearsal(lang)
     new_slots, reply = play(slots, stories.handle_text, text=text)
     name = texts.t("stories.skin_gift.character", lang)
-    if category == "risky":
-        expected = texts.t(
+    first = reply.texts[0]
+    assert first.startswith(texts.t(f"story_ui.rehearsal.feedback.{category}", lang, name=name))
+    assert texts.t(f"story_ui.rehearsal.why.{category}", lang) in first
+    assert texts.t("story_ui.rehearsal.four", lang) in first
+    example = texts.t("stories.skin_gift.steps.practice.example", lang)
+    assert example in first
+    state = new_slots["story"]
+    assert state["step"] == "secret"
+    assert state["history"][-1] == {"step": "practice", "reply": category, "safe": True}
+    assert "personal_info" in state["spotted"]
+    assert text not in json.dumps(state, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    ("lang", "risky", "better", "category"),
+    [
+        ("en", "ok it's rose street", "no, i don't share that", "set_boundary"),
+        ("en", "ok jhabite rue des lilas", "nope", "refuse"),
+        ("fr", "ok j'habite rue des lilas", "non je dis pas ca", "set_boundary"),
+        ("fr", "d'accord c'est rue des lilas", "c'est un piège", "name_trick"),
+    ],
+)
+def test_a_risky_practice_reply_gets_a_hint_and_a_second_try(
+    lang: str, risky: str, better: str, category: str
+) -> None:
+    slots = _at_rehearsal(lang)
+    name = texts.t("stories.skin_gift.character", lang)
+    slots, reply = play(slots, stories.handle_text, text=risky)
+    said = "\n".join(reply.texts)
+    assert reply.texts[0].startswith(
+        texts.t(
             "story_ui.rehearsal.feedback.risky_trick",
             lang,
             name=name,
             trick=texts.t("tactics.personal_info.name", lang),
         )
-    else:
-        expected = texts.t(f"story_ui.rehearsal.feedback.{category}", lang, name=name)
-    assert reply.texts[0].startswith(expected)
-    example = texts.t("stories.skin_gift.steps.practice.example", lang)
-    assert example in reply.texts[0]
-    state = new_slots["story"]
-    assert state["step"] == "secret"
+    )
+    assert texts.t("story_ui.rehearsal.risky_part.share_info", lang) in said
+    assert texts.t("story_ui.rehearsal.hint.personal_info", lang) in said
+    assert reply.texts[-1] == texts.t("story_ui.rehearsal.try_again", lang, name=name)
+    assert [b["payload"] for b in reply.messages[-1]["buttons"]] == [
+        '/story_choice{"story_id":"skin_gift","step":"practice","choice":"show_example"}'
+    ]
+    state = slots["story"]
+    assert state["step"] == "practice" and state["hinted"] is True
+    assert all(h["step"] != "practice" for h in state["history"])  # nothing judged yet
+    assert risky not in json.dumps(slots, ensure_ascii=False)
+
+    slots, reply = play(slots, stories.handle_text, text=better)
+    first = reply.texts[0]
+    assert first.startswith(texts.t("story_ui.rehearsal.better", lang))
+    assert texts.t(f"story_ui.rehearsal.why.{category}", lang) in first
+    assert texts.t("story_ui.rehearsal.four", lang) in first
+    state = slots["story"]
+    assert state["step"] == "secret" and "hinted" not in state
     assert state["history"][-1] == {
         "step": "practice",
         "reply": category,
-        "safe": category != "risky",
+        "safe": True,
+        "second_try": True,
     }
-    assert text not in json.dumps(state, ensure_ascii=False)
+    assert "personal_info" in state["spotted"]
+    assert better not in json.dumps(slots, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_second_risky_reply_shows_the_example_and_moves_on(lang: str) -> None:
+    slots = _at_rehearsal(lang)
+    slots, _ = play(slots, stories.handle_text, text="ok rose street")
+    slots, reply = play(slots, stories.handle_text, text="ok fine its rose street")
+    first = reply.texts[0]
+    assert first.startswith(texts.t("story_ui.rehearsal.still_risky", lang))
+    assert texts.t("stories.skin_gift.steps.practice.example", lang) in first
+    state = slots["story"]
+    assert state["step"] == "secret"
+    assert state["history"][-1] == {
+        "step": "practice",
+        "reply": "risky",
+        "safe": False,
+        "second_try": True,
+    }
+    assert stories.engine.score(state) < 100
+
+
+def test_a_story_step_may_give_its_own_hint() -> None:
+    """``hint`` is optional on a rehearsal step: stories without one still validate."""
+    story = get_story("skin_gift")
+    assert story is not None
+    _, optional = story.text_keys()
+    assert "stories.skin_gift.steps.practice.hint" in optional
 
 
 def test_rehearsal_unclear_then_example() -> None:
