@@ -238,11 +238,15 @@ def _finish(reply: Reply, turn: Turn, story: Story, state: dict[str, Any], end: 
     if _coplay(turn):
         question = _t(reply, story.key("steps", end.id, "coplay"))
         reply.say_text(_t(reply, "story_ui.coplay.question", question=question))
-    lines = [_t(reply, "story_ui.recap.title"), _t(reply, story.key("recap"))]
+    met = met_tactics(story, state)
+    lines = [_t(reply, "story_ui.recap.title")]
+    if len(met) == len(story.tactics):
+        lines.append(_t(reply, story.key("recap")))  # the story's own recap names them all
     reply.say_text("\n\n".join(lines))
-    if story.tactics:
-        tricks = [_t(reply, "story_ui.recap.tricks")]
-        for tactic in story.tactics:
+    if met:
+        key = "story_ui.recap.tricks" if len(met) == len(story.tactics) else "story_ui.recap.path"
+        tricks = [_t(reply, key, name=_character(reply, story))]
+        for tactic in met:
             tricks.append(
                 _t(
                     reply,
@@ -251,6 +255,8 @@ def _finish(reply: Reply, turn: Turn, story: Story, state: dict[str, Any], end: 
                     todo=_t(reply, f"tactics.{tactic}.todo"),
                 )
             )
+        if len(met) < len(story.tactics):
+            tricks.append("\n" + _t(reply, "story_ui.recap.more"))
         reply.say_text("\n".join(tricks))
     reply.say_text(_progress(reply, story, state))
     country = helplines.known_country(turn.slot("country"))
@@ -272,6 +278,13 @@ def _finish(reply: Reply, turn: Turn, story: Story, state: dict[str, Any], end: 
         buttons.insert(0, _button(reply, "story_ui.buttons.help", "help"))
     reply.say("story_ui.recap.next", buttons=buttons)
     return reply.set(story=None, mode="menu")
+
+
+def met_tactics(story: Story, state: dict[str, Any]) -> list[str]:
+    """The story's tricks shown on the steps this path went through (story order)."""
+    visited = {str(h.get("step")) for h in state.get("history", [])}
+    shown = {story.steps[s].tactic for s in visited if s in story.steps}
+    return [t for t in story.tactics if t in shown]
 
 
 def _progress(reply: Reply, story: Story, state: dict[str, Any]) -> str:

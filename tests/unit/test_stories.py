@@ -183,6 +183,32 @@ def test_every_path_ends_with_a_recap(lang: str, story_id: str) -> None:
     assert MIN_DECISIONS <= max(decision_counts) <= MAX_DECISIONS
 
 
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("story_id", STORY_IDS)
+def test_the_recap_names_only_the_tricks_met_on_the_path(lang: str, story_id: str) -> None:
+    story = get_story(story_id)
+    assert story is not None
+    for path, reply, _ in walk(lang, story_id):
+        met, step_id = set(), story.start
+        for choice_id in path:
+            step = story.steps[step_id]
+            if step.tactic:
+                met.add(step.tactic)
+            step_id = str(step.next) if step.kind == "rehearsal" else step.choice(choice_id).next  # type: ignore[union-attr]
+        said = "\n".join(reply.texts)
+        for tactic in story.tactics:
+            line = texts.t(
+                "story_ui.recap.trick_line",
+                lang,
+                name=texts.t(f"tactics.{tactic}.name", lang),
+                todo=texts.t(f"tactics.{tactic}.todo", lang),
+            )
+            assert (line in said) == (tactic in met), (path, tactic)
+        whole = met == set(story.tactics)
+        assert (texts.t(story.key("recap"), lang) in said) == whole, path
+        assert (texts.t("story_ui.recap.more", lang) in said) == (not whole), path
+
+
 @pytest.mark.parametrize("story_id", STORY_IDS)
 def test_scores_follow_safe_choices(story_id: str) -> None:
     story = get_story(story_id)
