@@ -31,6 +31,11 @@ def _dispatch(turn: Turn, mode: str) -> Reply:
     if turn.intent == "mention_risk":
         if mode == "story":
             return support.ask_if_real(turn)
+        if mode == "quiz" and _names_a_trick(turn):
+            # "blackmail", "la menace": the child answers the quiz with a trick's name
+            from bot import quiz
+
+            return quiz.handle_text(turn)
         return support.safeguard_now(turn, str(turn.slot("safeguard_level", "concern")))
     if mode == "story":
         from bot import stories
@@ -55,6 +60,20 @@ def _dispatch(turn: Turn, mode: str) -> Reply:
 
         return stories.set_coplay(turn, True)
     return menu.small_talk(turn)
+
+
+def _names_a_trick(turn: Turn) -> bool:
+    """Is a quiz mention (never a disclosure: that intent is ``disclose_problem``)
+    a trick's name typed as the answer? Only a short answer; danger always gets help."""
+    from bot import quiz
+
+    if turn.slot("safeguard_level") == "danger" or len(turn.text.split()) > 8:
+        return False
+    running = quiz.current(turn)
+    if running is None:
+        return False
+    reading = quiz.read_answer(turn.text, running["options"])
+    return reading.tactic is not None or reading.ask
 
 
 def check_pasted(turn: Turn) -> Reply:

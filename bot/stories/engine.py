@@ -28,7 +28,16 @@ from bot import helplines
 from bot import text as texts
 from bot.conversation import Reply, Turn, payload
 from bot.stories import understand
-from bot.stories.model import AGE_BANDS, SHOW_EXAMPLE, Step, Story, get_story, stories
+from bot.stories.model import (
+    AGE_BANDS,
+    SHOW_EXAMPLE,
+    Step,
+    Story,
+    get_story,
+    spot_phrases,
+    stories,
+)
+from bot.tactics import TACTICS
 
 STATE_VERSION = 1
 SAFE_REPLIES = ("refuse", "set_boundary", "name_trick", "tell_adult", "block_report", "ignore")
@@ -156,9 +165,83 @@ def _ask_again(reply: Reply, story: Story, step: Step, key: str) -> Reply:
 # --- showing a step -----------------------------------------------------------
 
 
+def segments(text: str, spots: dict[str, list[str]]) -> list[dict[str, str | None]]:
+    """``text`` cut into pieces, each either plain (``tactic`` null) or words that
+    are a trick: the first place each phrase appears, never overlapping."""
+    found: list[tuple[int, int, str]] = []
+    for tactic, phrases in spots.items():
+        for phrase in phrases:
+            start = text.find(phrase)
+            if start < 0:
+                continue
+            end = start + len(phrase)
+            if all(end <= a or start >= b for a, b, _ in found):
+                found.append((start, end, tactic))
+    pieces: list[dict[str, str | None]] = []
+    at = 0
+    for start, end, tactic in sorted(found):
+        if start > at:
+            pieces.append({"text": text[at:start], "tactic": None})
+        pieces.append({"text": text[start:end], "tactic": tactic})
+        at = end
+    if at < len(text):
+        pieces.append({"text": text[at:], "tactic": None})
+    return pieces
+
+
+def _message(reply: Reply, story: Story, step: Step) -> None:
+    """The manipulator's message as it looks on screen (``story_message``), when
+    the step has one in its texts."""
+    key = story.key("steps", step.id, "message")
+    if not texts.has(key, reply.lang):
+        return
+    text = _t(reply, key)
+    sender = next(
+        (
+            _t(reply, k)
+            for k in (story.key("steps", step.id, "sender"), story.key("sender"))
+            if texts.has(k, reply.lang)
+        ),
+        _t(reply, "story_ui.chat.someone"),
+    )
+    app = step.app or story.chat.app
+    own_app = story.key("app_name")
+    app_name = (
+        _t(reply, own_app) if texts.has(own_app, reply.lang) else _t(reply, f"story_ui.chat.{app}")
+    )
+    spots = {
+        tactic: spot_phrases(_t(reply, k))
+        for tactic in TACTICS
+        if texts.has(k := story.key("steps", step.id, "spot", tactic), reply.lang)
+    }
+    reply.custom(
+        "story_message",
+        story_id=story.id,
+        step=step.id,
+        app=app,
+        app_name=app_name,
+        sender=sender,
+        avatar=story.chat.avatar,
+        time=story.time_of(step),
+        text=text,
+        segments=segments(text, spots),
+    )
+
+
+def _picture(reply: Reply, story: Story) -> None:
+    """The story's illustration (``story_picture``) with its alt text."""
+    own = story.key("picture")
+    if texts.has(own, reply.lang):
+        alt, picture = _t(reply, own), story.id
+    else:
+        alt, picture = _t(reply, "story_ui.picture_default"), "default"
+    reply.custom("story_picture", story_id=story.id, picture=picture, alt=alt)
+
+
 def render_step(reply: Reply, story: Story, step: Step, coplay: bool) -> Reply:
-    """The step's text, the co-play question (if on) and the buttons."""
+    """The step's text, its message as on screen, the co-play question (if on), the buttons."""
     reply.say_text(_t(reply, story.key("steps", step.id, "text")))
+    _message(reply, story, step)
     if coplay:
         question = _t(reply, story.key("steps", step.id, "coplay"))
         reply.say_text(_t(reply, "story_ui.coplay.question", question=question))
@@ -458,6 +541,7 @@ def start_story(turn: Turn, story_id: object) -> Reply:
     reply.say(
         "story_ui.start", title=_t(reply, story.key("title")), intro=_t(reply, story.key("intro"))
     )
+    _picture(reply, story)
     state = new_state(story)
     reply.record("story_start", story_id=story.id)
     render_step(reply, story, story.steps[story.start], _coplay(turn))

@@ -476,3 +476,21 @@ def test_bad_band_rules_are_reported() -> None:
     message = str(caught.value)
     assert "options_per_round must be 2 to 4" in message
     assert "leaves 'bribe' too few items" in message
+
+
+def test_a_tricks_name_flagged_by_the_safety_net_is_still_a_quiz_answer() -> None:
+    """ "blackmail" or "la menace" typed in the quiz is a mention for the safety net;
+    it is the answer. A real worry there still gets help."""
+    from bot import dialogue
+
+    for lang, text in (("en", "blackmail"), ("fr", "la menace")):
+        slots = running(lang, "threat_1", ["threat", "meeting", "secrecy"])
+        turn = make_turn("mention_risk", text, **slots)
+        reply = dialogue.handle_text(turn)
+        assert not reply.payloads("safeguard")
+        assert reply.slots["quiz"]["right"] == 1
+    slots = running("en", "threat_1", ["threat", "meeting", "secrecy"])
+    turn = make_turn("mention_risk", "a man keeps asking me for photos of me every night", **slots)
+    assert dialogue.handle_text(turn).payloads("safeguard")
+    danger = make_turn("mention_risk", "blackmail", **{**slots, "safeguard_level": "danger"})
+    assert dialogue.handle_text(danger).payloads("safeguard")

@@ -15,7 +15,7 @@ from bot import stories
 from bot import text as texts
 from bot.conversation import Reply
 from bot.paths import ROOT
-from bot.stories import engine
+from bot.stories import engine, model
 from bot.stories.model import AGE_BANDS, ROLEPLAY_DIR, SHOW_EXAMPLE, Story, get_story
 from bot.tactics import TACTICS
 from tests.conftest import make_turn
@@ -575,7 +575,7 @@ def test_a_second_risky_reply_shows_the_example_and_moves_on(lang: str) -> None:
         "safe": False,
         "second_try": True,
     }
-    assert stories.engine.score(state) < 100
+    assert engine.score(state) < 100
 
 
 def test_a_story_step_may_give_its_own_hint() -> None:
@@ -692,3 +692,88 @@ def test_engine_score_helper() -> None:
     assert engine.score({"history": []}) == 100
     state = {"history": [{"safe": True}, {"safe": False}, {"safe": None}, {"safe": True}]}
     assert engine.score(state) == 67
+
+
+# --- the trick as it looks: message mock-ups, spot the trick, pictures (issue 20) ---
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_manipulators_message_comes_as_a_mock_up(lang: str) -> None:
+    slots, reply = play(base_slots(lang), stories.start_story, "skin_gift")
+    [picture] = reply.payloads("story_picture")
+    assert picture == {
+        "kind": "story_picture",
+        "lang": lang,
+        "story_id": "skin_gift",
+        "picture": "skin_gift",
+        "alt": texts.t("stories.skin_gift.picture", lang),
+    }
+    [message] = reply.payloads("story_message")
+    text = texts.t("stories.skin_gift.steps.gift.message", lang)
+    assert message == {
+        "kind": "story_message",
+        "lang": lang,
+        "story_id": "skin_gift",
+        "step": "gift",
+        "app": "game_chat",
+        "app_name": texts.t("stories.skin_gift.app_name", lang),
+        "sender": "Max_Gamer",
+        "avatar": "blue",
+        "time": "17:02",
+        "text": text,
+        "segments": message["segments"],
+    }
+    assert "".join(s["text"] for s in message["segments"]) == text
+    tricks = [s for s in message["segments"] if s["tactic"]]
+    assert {s["tactic"] for s in tricks} == {"bribe"} and len(tricks) == 2
+    # the mock-up comes right after the step's text, before the question
+    kinds = [m.get("custom", {}).get("kind") for m in reply.messages]
+    assert kinds.index("story_message") == kinds.index("story_picture") + 2
+    # later steps are later on the clock
+    slots, reply = play(slots, stories.choose, _entities("skin_gift", "gift", "no_thanks"))
+    assert reply.payloads("story_message")[0]["time"] == "17:05"
+
+
+def test_every_mock_up_phrase_is_found_and_every_story_has_a_picture() -> None:
+    for story in model.stories().values():
+        for lang in LANGS:
+            assert texts.has(story.key("picture"), lang), story.id
+            for step in story.steps.values():
+                key = story.key("steps", step.id, "message")
+                if not texts.has(key, lang):
+                    continue
+                reply = Reply(lang)
+                engine._message(reply, story, step)
+                [payload] = reply.payloads("story_message")
+                wanted = sum(
+                    len(model.spot_phrases(texts.t(story.key("steps", step.id, "spot", t), lang)))
+                    for t in TACTICS
+                    if texts.has(story.key("steps", step.id, "spot", t), lang)
+                )
+                assert len([s for s in payload["segments"] if s["tactic"]]) == wanted, (
+                    story.id,
+                    step.id,
+                    lang,
+                )
+
+
+def test_segments_never_overlap() -> None:
+    pieces = engine.segments("free gems for you", {"bribe": ["free gems", "gems for"]})
+    assert pieces == [
+        {"text": "free gems", "tactic": "bribe"},
+        {"text": " for you", "tactic": None},
+    ]
+    assert engine.segments("hello", {}) == [{"text": "hello", "tactic": None}]
+
+
+def test_a_story_without_a_picture_gets_the_default_one() -> None:
+    story = get_story("skin_gift")
+    assert story is not None
+    reply = Reply("fr")
+    from unittest import mock
+
+    with mock.patch.object(texts, "has", lambda key, lang: not key.endswith(".picture")):
+        engine._picture(reply, story)
+    [payload] = reply.payloads("story_picture")
+    assert payload["picture"] == "default"
+    assert payload["alt"] == texts.t("story_ui.picture_default", "fr")
