@@ -497,19 +497,22 @@ def _coach(
 # --- public handlers ----------------------------------------------------------
 
 
-def _sorted_stories(turn: Turn) -> list[Story]:
-    band = turn.slot("age_band")
-    band = band if band in AGE_BANDS else None
-    found = sorted(stories().values(), key=lambda s: s.id)
-    if band:
-        found.sort(key=lambda s: s.age_band != band)
-    return found
+def _band(value: object) -> str | None:
+    return value if isinstance(value, str) and value in AGE_BANDS else None
 
 
-def list_stories(turn: Turn) -> Reply:
-    """``/list_stories``: the ``story_list`` payload and one button per story."""
+def list_stories(turn: Turn, band: object = None) -> Reply:
+    """``/list_stories``: the ``story_list`` payload and one button per story.
+
+    With an age band (``band``, from a ``/list_stories{"age_band": ...}`` button,
+    else the ``age_band`` slot) only that band's stories are listed, with a
+    button to the other band's; without one, every story (8-10 first).
+    """
     reply = Reply(turn.lang)
-    found = _sorted_stories(turn)
+    chosen = _band(band) or _band(turn.slot("age_band"))
+    found = sorted(stories().values(), key=lambda s: (AGE_BANDS.index(s.age_band), s.id))
+    if chosen:
+        found = [s for s in found if s.age_band == chosen]
     reply.custom(
         "story_list",
         stories=[
@@ -522,11 +525,16 @@ def list_stories(turn: Turn) -> Reply:
         ages = _t(reply, "story_ui.list.ages", band=story.age_band)
         title = _t(reply, "story_ui.list.button", title=_t(reply, story.key("title")), ages=ages)
         buttons.append({"title": title, "payload": payload("start_story", story_id=story.id)})
+    if chosen:
+        for other in (b for b in AGE_BANDS if b != chosen):
+            link = payload("list_stories", age_band=other)
+            buttons.append(reply.button("story_ui.list.other_band", link, band=other))
     if _coplay(turn):
         buttons.append(_button(reply, "story_ui.coplay.button_off", "coplay", on=False))
     else:
         buttons.append(_button(reply, "story_ui.coplay.button_on", "coplay", on=True))
-    return reply.say("story_ui.list.title", buttons=buttons)
+    key = "story_ui.list.title_band" if chosen else "story_ui.list.title"
+    return reply.say(key, buttons=buttons, band=chosen or "")
 
 
 def start_story(turn: Turn, story_id: object) -> Reply:

@@ -327,7 +327,7 @@ def _parse_chat(raw: object, out: _Collector) -> Chat:
         avatar = None
     start = raw.get("start", DEFAULT_START_TIME)
     if not isinstance(start, str) or not TIME_PATTERN.match(start):
-        out.story(f"chat: start must be a time like \"17:05\" (quote it), not {start!r}")
+        out.story(f'chat: start must be a time like "17:05" (quote it), not {start!r}')
         start = DEFAULT_START_TIME
     return Chat(app=str(app), avatar=avatar, start=start)
 
@@ -345,7 +345,7 @@ def _parse_step_chat(step_id: str, raw: object, out: _Collector) -> tuple[str | 
         out.step(step_id, f"chat: unknown app '{app}' (one of {', '.join(APPS)})")
         app = None
     if time is not None and (not isinstance(time, str) or not TIME_PATTERN.match(time)):
-        out.step(step_id, f"chat: time must be like \"17:05\" (quote it), not {time!r}")
+        out.step(step_id, f'chat: time must be like "17:05" (quote it), not {time!r}')
         time = None
     return app, time
 
@@ -560,9 +560,7 @@ def spot_phrases(value: object) -> list[str]:
     return [p.strip() for p in value.split("|") if p.strip()]
 
 
-def _check_spots(
-    story: Story, entries: Mapping[str, Any], lang: str, out: _Collector
-) -> None:
+def _check_spots(story: Story, entries: Mapping[str, Any], lang: str, out: _Collector) -> None:
     """Each ``spot`` phrase is words of the step's message, for a trick the story teaches."""
     for step in story.steps.values():
         prefix = story.key("steps", step.id, "spot") + "."

@@ -133,22 +133,36 @@ def test_at_least_ten_stories() -> None:
     assert len(set(STORY_IDS)) == len(STORY_IDS)
 
 
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("band", AGE_BANDS)
-def test_age_band_slot_puts_matching_stories_first(band: str) -> None:
-    _, reply = play(base_slots("en", age_band=band), stories.list_stories)
+def test_the_age_band_filters_the_story_list(lang: str, band: str) -> None:
+    _, reply = play(base_slots(lang, age_band=band), stories.list_stories)
     ids = [s["id"] for s in reply.payloads("story_list")[0]["stories"]]
-    assert sorted(ids) == sorted(STORY_IDS)
-    bands = [get_story(i).age_band for i in ids]  # type: ignore[union-attr]
-    matching = sum(1 for b in bands if b == band)
-    assert 0 < matching < len(ids), "both bands have stories"
-    # the band's stories first, all together, then the others
-    assert bands == [band] * matching + [b for b in bands if b != band]
+    wanted = sorted(i for i in STORY_IDS if get_story(i).age_band == band)  # type: ignore[union-attr]
+    assert ids == wanted and 0 < len(ids) < len(STORY_IDS)
+    assert reply.texts[-1] == texts.t("story_ui.list.title_band", lang, band=band)
+    [other] = [b for b in AGE_BANDS if b != band]
+    listed = buttons(reply, "list_stories")
+    assert listed == [
+        {
+            "title": texts.t("story_ui.list.other_band", lang, band=other),
+            "payload": f'/list_stories{{"age_band":"{other}"}}',
+        }
+    ]
+    # the other band's button lists the other band's stories (the slot is unchanged)
+    slots, reply = play(base_slots(lang, age_band=band), stories.list_stories, other)
+    ids = [s["id"] for s in reply.payloads("story_list")[0]["stories"]]
+    assert ids and all(get_story(i).age_band == other for i in ids)  # type: ignore[union-attr]
+    assert slots["age_band"] == band
 
 
 def test_without_age_band_every_story_is_listed() -> None:
-    _, reply = play(base_slots("en", age_band="5-7"), stories.list_stories)
+    _, reply = play(base_slots("en", age_band="5-7"), stories.list_stories, "nope")
     ids = [s["id"] for s in reply.payloads("story_list")[0]["stories"]]
     assert sorted(ids) == sorted(STORY_IDS)
+    bands = [get_story(i).age_band for i in ids]  # type: ignore[union-attr]
+    assert bands == sorted(bands, key=AGE_BANDS.index)  # the younger band first
+    assert not buttons(reply, "list_stories")
 
 
 # --- every path -----------------------------------------------------------------
