@@ -76,6 +76,16 @@ def _names_a_trick(turn: Turn) -> bool:
     return reading.tactic is not None or reading.ask
 
 
+def practising(turn: Turn) -> bool:
+    """Is the child writing a practice reply on a story's rehearsal step?"""
+    if turn.mode != "story":
+        return False
+    from bot.stories import engine
+
+    found = engine.current(turn)
+    return found is not None and found[1].kind == "rehearsal"
+
+
 def check_pasted(turn: Turn) -> Reply:
     """The message after ``/check_message``: look for tactics, then back to the menu.
 
