@@ -273,6 +273,8 @@ def test_the_parents_kit(page, axe_report, lang):
     guide = page.locator("main").inner_text()
     assert texts.t("tactics.flattery.name", lang) in guide
     assert texts.t("web.guide.reply_trick", lang) in guide
+    if lang == "en":
+        screenshot(page, "parents-guide.png", full_page=False)
     serious = axe_check(page, f"family guide ({lang})", axe_report)
     assert serious == [], serious
     page.emulate_media(media="print")
@@ -298,4 +300,4 @@ def test_the_parents_kit(page, axe_report, lang):
     serious = axe_check(page, f"app settings ({lang})", axe_report)
     assert serious == [], serious
     if lang == "en":
-        screenshot(page, "parents-kit.png")
+        screenshot(page, "parents-kit.png", full_page=False)
