@@ -23,6 +23,7 @@ ACTIVITY_SLOTS = (
     "misunderstood",
     "safeguard_level",
     "safeguard_topic",
+    "safeguard_memory",
 )
 
 

@@ -22,6 +22,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from addons.semantic import READING
 from bot import helplines, language
 from bot.nlu_rules import annotate
 from bot.normalise import collapse_repeated_words
@@ -120,6 +121,7 @@ class ChildTextAnnotator(_Untrained):
             confidence=float(intent.get("confidence") or 0.0),
             ranking=[(str(r.get("name")), float(r.get("confidence") or 0.0)) for r in ranking],
             min_confidence=self.min_confidence,
+            reading=message.data.pop(READING, None),
         )
         if result.intent and result.intent != intent.get("name"):
             new_intent = {"name": result.intent, "confidence": 1.0}

@@ -35,6 +35,7 @@ NLU_ONLY_ENTITIES = frozenset(
         "metadata_country",
         "safeguard_level",
         "safeguard_topic",
+        "safeguard_memory",
     }
 )
 # Rasa's own intents: not part of the contract, and Lumi has no reply to them.

@@ -5,6 +5,7 @@ intent classifier (see ``addons/nlu.py``). Plain Python so it is tested alone.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from bot.normalise import normalise
 from bot.paths import DATA_DIR
 
 if TYPE_CHECKING:
+    from bot.safeguarding.meaning import Reading
     from bot.safeguarding.screen import Screening
 
 # Metadata key under which the REST channel passes the conversation's language
@@ -29,6 +31,7 @@ STATE_SLOTS = (
     "mode",
     "safeguard_level",
     "safeguard_topic",
+    "safeguard_memory",
 )
 DISCLOSE = "disclose_problem"
 MENTION = "mention_risk"
@@ -36,6 +39,15 @@ FALLBACK = "nlu_fallback"
 # When the safety net finds nothing, the trained classifier's disclose_problem
 # or mention_risk counts only at this confidence (docs/safeguarding.md).
 CLASSIFIER_ONLY_CONFIDENCE = 0.9
+# The disclosure reader (bot/safeguarding/meaning.py): probability bars chosen
+# by cross-validation on the training data and the development sets, never on
+# the blind sets (docs/safeguarding.md).
+READER_ALONE = 0.5  # the reader alone flags a message (outside play)
+READER_IN_PLAY = 0.6  # inside a story or the rehearsal
+READER_PIECE = 0.25  # a piece completing a disclosure told over several messages
+READER_DANGER_SHARE = 0.5  # danger: this share of the disclosure probability is danger
+READER_OVER_HARMLESS = 0.9  # the reader overrides the net's "harmless" (a lesson question...)
+READER_DOUBTS_CLASSIFIER = 0.1  # below this the trained intent alone does not count
 # Activities where what the child types is play: an answer inside a story,
 # the sentence practised for a trusted adult.
 PLAYING_MODES = frozenset({"story", "rehearsal"})
@@ -80,8 +92,12 @@ def annotate(
     ranking: list[tuple[str, float]],
     min_confidence: float = 0.3,
     classifier_only_confidence: float = CLASSIFIER_ONLY_CONFIDENCE,
+    reading: Any = None,
 ) -> Annotation:
-    """What to add to a typed message: entities, and an intent that overrides the classifier."""
+    """What to add to a typed message: entities, and an intent that overrides the classifier.
+
+    ``reading`` is what the disclosure reader left on the message
+    (``addons/semantic.py``), or None when it did not run."""
     result = Annotation()
     if not text or text.lstrip().startswith("/"):
         return result  # payloads are parsed by Rasa's RegexMessageHandler
@@ -116,32 +132,41 @@ def annotate(
         result.entities["reply_language"] = wanted
         return result
 
+    from bot.safeguarding import memory
+    from bot.safeguarding.meaning import NOTHING as READ_NOTHING
+    from bot.safeguarding.meaning import Reading
     from bot.safeguarding.screen import screen
+    from bot.safeguarding.topics import topic_of
 
-    # Inside a story or a rehearsal the child is playing: the trained classifier
-    # cannot tell an answer ("i'd tell my mum", "he downloads telegram") from
-    # real life, so there the net decides alone (it reads story framing).
     mode = state.get("mode")
+    mode = mode if isinstance(mode, str) else None
     screening = screen(text)
-    result.intent, level = combine(
+    earlier = memory.decode(state.get("safeguard_memory"))
+    read = Reading.from_dict(reading)
+    decision = decide(
         screening,
         intent,
         confidence,
         ranking,
         min_confidence,
         classifier_only_confidence,
-        mode=mode if isinstance(mode, str) else None,
+        mode=mode,
+        reading=read,
+        earlier=[e.disclosure for e in memory.unflagged(earlier)],
     )
-    if level:
-        from bot.safeguarding.topics import topic_of
-
-        topic = topic_of(screening.categories)
-        result.entities["safeguard_level"] = level
+    result.intent = decision.intent
+    if read is not None or earlier:
+        result.entities["safeguard_memory"] = memory.remember(
+            earlier, read or READ_NOTHING, decision.level is not None
+        )
+    if decision.level:
+        topic = topic_of(decision.categories)
+        result.entities["safeguard_level"] = decision.level
         result.entities["safeguard_topic"] = topic
         if (
             mode == SUPPORT_MODE
             and result.intent in (DISCLOSE, MENTION, None)
-            and not rises(state, level, topic)
+            and not rises(state, decision.level, topic)
         ):
             # Already in the conversation after a disclosure: the support
             # handler answers this in context (the entities say it was flagged).
@@ -157,6 +182,98 @@ def rises(state: dict[str, Any], level: str, topic: str) -> bool:
     return topic in SELF_HARM_TOPICS and state.get("safeguard_topic") not in SELF_HARM_TOPICS
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What the layers together make of a message."""
+
+    intent: str | None  # the intent that overrides the classifier's (None: keep it)
+    level: str | None  # None: not a disclosure
+    categories: tuple[str, ...] = ()  # the net's categories and the reader's class
+
+
+# The reader's class as a safety-net category (for the reply's topic).
+_READER_CATEGORY = {
+    "sextortion": "sextortion",
+    "self_harm": "self_harm",
+    "meeting": "meeting",
+    "violence": "intruder",
+    "abuse": "abuse",
+    "worry": "worry",
+}
+
+
+def decide(
+    screening: Screening,
+    intent: str,
+    confidence: float,
+    ranking: list[tuple[str, float]],
+    min_confidence: float = 0.3,
+    classifier_only_confidence: float = CLASSIFIER_ONLY_CONFIDENCE,
+    *,
+    mode: str | None = None,
+    reading: Reading | None = None,
+    earlier: Sequence[float] = (),
+) -> Decision:
+    """The three layers together: the safety net (words), the disclosure reader
+    (meaning, with the evidence of the last few messages) and the trained intent.
+
+    1. A message is a disclosure when the net flags it, or the reader is sure
+       enough (``READER_ALONE``; ``READER_IN_PLAY`` inside a story or a
+       rehearsal, where answers mention the tricks), or the reader reads it as
+       the piece that completes a disclosure told over several messages (this
+       message at least ``READER_PIECE``, with the earlier ones at least the
+       bar), or — outside play, when neither net nor reader says harmless —
+       the trained intent is sure (``classifier_only_confidence``).
+    2. Personal (the child's own life) when the net says so, or when the
+       reader reads a real-life disclosure more than a sentence about someone
+       else; otherwise a mention (in a story: "is this happening to you?").
+    3. The level is danger when the net says so (sextortion, self-harm, abuse
+       and someone coming are always danger there: data/safeguarding/patterns.yml),
+       or most of what the reader reads as a disclosure is one of its danger
+       classes.
+    In the trusted-adult rehearsal only danger interrupts the practice."""
+    from bot.safeguarding.meaning import NOTHING as READ_NOTHING
+
+    playing = mode in PLAYING_MODES
+    read = reading or READ_NOTHING
+    bar = READER_IN_PLAY if playing else READER_ALONE
+    in_context = memory_context(read.disclosure, earlier)
+    reader_flags = read.disclosure >= bar or (read.disclosure >= READER_PIECE and in_context >= bar)
+    if screening.harmless and read.disclosure < READER_OVER_HARMLESS:
+        reader_flags = False
+    real_life = read.disclosure >= bar and read.disclosure > read.mention
+    reader_danger = reader_flags and read.danger >= READER_DANGER_SHARE * read.disclosure
+    categories = list(screening.categories)
+    if reader_flags and read.category in _READER_CATEGORY:
+        categories.append(_READER_CATEGORY[read.category])
+
+    if screening.flagged or reader_flags:
+        level = "danger" if screening.level == "danger" or reader_danger else "concern"
+        if mode == "rehearsal" and level != "danger":
+            return Decision(FALLBACK, None)
+        personal = screening.personal if screening.flagged else False
+        personal = personal or real_life
+        return Decision(DISCLOSE if personal else MENTION, level, tuple(categories))
+    risky = _classifier_risk(intent, confidence, ranking, min_confidence)
+    if risky is None:
+        return Decision(None, None)
+    name, sure = risky
+    harmless = screening.harmless or (
+        reading is not None and read.disclosure < READER_DOUBTS_CLASSIFIER
+    )
+    if harmless or playing or sure < classifier_only_confidence:
+        return Decision(FALLBACK if playing else _best_other(ranking, min_confidence), None)
+    if name == DISCLOSE:
+        return Decision(None if intent == DISCLOSE else DISCLOSE, "concern")
+    return Decision(None, "concern")
+
+
+def memory_context(probability: float, earlier: Sequence[float]) -> float:
+    from bot.safeguarding.memory import in_context
+
+    return in_context(probability, earlier)
+
+
 def combine(
     screening: Screening,
     intent: str,
@@ -166,44 +283,21 @@ def combine(
     classifier_only_confidence: float = CLASSIFIER_ONLY_CONFIDENCE,
     *,
     mode: str | None = None,
+    reading: Reading | None = None,
 ) -> tuple[str | None, str | None]:
-    """The two detection layers together: the intent that overrides the
-    classifier's (None: keep it) and the safeguarding level (None: no concern).
-
-    1. The net flags the text: a disclosure when it reads it as the child's
-       own life, else a mention (in a story: "is this happening to you?";
-       elsewhere the same safeguarding reply). The net decides "personal":
-       the classifier cannot tell a story character from the child. In the
-       trusted-adult rehearsal (``mode`` "rehearsal", right after a
-       safeguarding reply) the child practises the very sentence that tells
-       the problem: only danger interrupts it again.
-    2. The net finds nothing and reads the text as harmless (a lesson
-       question, advice, an idiom, a story answer): the classifier's
-       disclose_problem / mention_risk is set aside.
-    3. The net finds nothing: the classifier alone counts when it is sure
-       (``classifier_only_confidence``): it still over-reads first-person
-       sentences. Never inside a story or a rehearsal (``PLAYING_MODES``),
-       where it cannot tell the child's answers from real life.
-    A classifier risk intent that is set aside becomes, in an activity,
-    ``nlu_fallback`` (the activity reads the text), elsewhere the best other
-    intent it ranked (or ``nlu_fallback``).
-
-    Pure, so that scripts/eval_safeguarding.py can measure each layer alone
-    (``combine(NOTHING, ...)`` is the trained classifier alone)."""
-    playing = mode in PLAYING_MODES
-    if screening.flagged:
-        if mode == "rehearsal" and screening.level != "danger":
-            return FALLBACK, None
-        return (DISCLOSE if screening.personal else MENTION), screening.level or "concern"
-    risky = _classifier_risk(intent, confidence, ranking, min_confidence)
-    if risky is None:
-        return None, None
-    name, sure = risky
-    if screening.harmless or playing or sure < classifier_only_confidence:
-        return (FALLBACK if playing else _best_other(ranking, min_confidence)), None
-    if name == DISCLOSE:
-        return (None if intent == DISCLOSE else DISCLOSE), "concern"
-    return None, "concern"
+    """``decide`` as (intent, level): what scripts/eval_safeguarding.py measures
+    layer by layer (``combine(NOTHING, ...)`` is the trained intent alone)."""
+    decision = decide(
+        screening,
+        intent,
+        confidence,
+        ranking,
+        min_confidence,
+        classifier_only_confidence,
+        mode=mode,
+        reading=reading,
+    )
+    return decision.intent, decision.level
 
 
 def _classifier_risk(

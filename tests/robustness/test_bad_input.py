@@ -410,6 +410,7 @@ KEYS = [
     "metadata_country",
     "safeguard_level",
     "safeguard_topic",
+    "safeguard_memory",
     "learner_id",
     "mode",
     "story",

@@ -31,6 +31,7 @@ ENTITIES = [
     "metadata_country",
     "safeguard_level",
     "safeguard_topic",
+    "safeguard_memory",
 ]
 
 

@@ -204,6 +204,10 @@ def test_near_misses_do_not_flag(text: str) -> None:
         "im meeting a guy from insta after school today",
         "je rencontre un mec d'insta aujourd'hui apres l'ecole",
         "he said he will hurt me if i tell",
+        # sextortion in progress and abuse are danger with or without a deadline
+        "il menace de publier ma photo",
+        "im being blackmailed with a video",
+        "my dad hits me and i have bruises",
     ],
 )
 def test_immediate_risk_is_danger(text: str) -> None:
@@ -217,7 +221,6 @@ def test_immediate_risk_is_danger(text: str) -> None:
         "il me demande des photos",
         "he wants to meet me one day",
         "someone keeps telling me to keep our chat secret",
-        "il menace de publier ma photo",
     ],
 )
 def test_other_disclosures_are_concern(text: str) -> None:
@@ -530,7 +533,7 @@ def test_story_answers_and_lessons_do_not_flag(text: str) -> None:
         ("i dont want to meet him but he keeps asking", "concern"),
         ("ill meet him tomorrow after school", "danger"),
         ("i keep the secret because he said he would hurt me", "danger"),
-        ("je garde le secret sinon il publie ma photo", "concern"),
+        ("je garde le secret sinon il publie ma photo", "danger"),  # sextortion
         ("je lui dis mon adresse mais il veut venir ce soir", "danger"),
         ("he will tell my parents everything", "concern"),
         ("stop asking me for pics he keeps saying", "concern"),
