@@ -301,3 +301,64 @@ def test_the_parents_kit(page, axe_report, lang):
     assert serious == [], serious
     if lang == "en":
         screenshot(page, "parents-kit.png", full_page=False)
+
+
+def test_received_play_payloads_are_shown_as_text(page):
+    """Whatever the server sends in the new payloads is text, never HTML."""
+    xss = "<img src=x onerror=alert(1)>"
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    reply = [
+        {
+            "custom": {
+                "kind": "story_picture",
+                "lang": "en",
+                "story_id": "x",
+                "picture": "../x",
+                "alt": xss,
+            }
+        },
+        {
+            "custom": {
+                "kind": "story_message",
+                "lang": "en",
+                "story_id": "x",
+                "step": "y",
+                "app": xss,
+                "app_name": xss,
+                "sender": xss,
+                "avatar": "x y",
+                "time": xss,
+                "text": xss + " hi",
+                "segments": [{"text": xss, "tactic": "bribe"}, {"text": " hi", "tactic": None}],
+            }
+        },
+        {
+            "custom": {
+                "kind": "quiz_end",
+                "lang": "en",
+                "right": xss,
+                "total": 6,
+                "points": xss,
+                "badges": [xss],
+            }
+        },
+    ]
+    page.route(
+        "**/api/message",
+        lambda route: route.fulfill(
+            status=200, content_type="application/json", body=json.dumps(reply)
+        ),
+    )
+    open_chat(page, "en")
+    assert page.locator("#log .story-picture img").get_attribute("src") == (
+        "/static/stories/default.svg"
+    )
+    assert page.locator("#log .story-picture img").get_attribute("alt") == xss
+    mockup = page.locator("#log .mockup")
+    assert xss in mockup.inner_text()
+    assert "mockup-game_chat" in (mockup.get_attribute("class") or "")
+    assert page.locator('#log img[src="x"]').count() == 0
+    assert page.locator("#log .quiz-end").is_visible()
+    page.wait_for_timeout(300)
+    assert dialogs == []
