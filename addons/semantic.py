@@ -156,9 +156,16 @@ class DisclosureReader(GraphComponent):
                 continue
             metadata = example.get("metadata") or {}
             intent_meta = metadata.get("intent") if isinstance(metadata, dict) else None
-            category = intent_meta.get("category") if isinstance(intent_meta, dict) else None
+            intent_meta = intent_meta if isinstance(intent_meta, dict) else {}
             texts.append(text)
-            labels.append(meaning.label(str(intent), category, text))
+            labels.append(
+                meaning.label(
+                    str(intent),
+                    intent_meta.get("category"),
+                    text,
+                    announce=str(intent_meta.get("announce")).lower() == "true",
+                )
+            )
         self.reader = meaning.train(texts, labels)
         with self._model_storage.write_to(self._resource) as model_dir:
             (model_dir / READER_FILE).write_bytes(self.reader.dumps())

@@ -32,6 +32,18 @@ class NluExample:
     def meta(self, key: str) -> str | None:
         return dict(self.metadata).get(key)
 
+    @property
+    def reader_label(self) -> str:
+        """The disclosure reader's class for this example."""
+        from bot.safeguarding.meaning import label
+
+        return label(
+            self.intent,
+            self.meta("category"),
+            self.text,
+            announce=str(self.meta("announce")).lower() == "true",
+        )
+
 
 def plain_text(example: str) -> str:
     return _ANNOTATION.sub(r"\1", example).strip()

@@ -39,21 +39,42 @@ FALLBACK = "nlu_fallback"
 # When the safety net finds nothing, the trained classifier's disclose_problem
 # or mention_risk counts only at this confidence (docs/safeguarding.md).
 CLASSIFIER_ONLY_CONFIDENCE = 0.9
-# The disclosure reader (bot/safeguarding/meaning.py): probability bars chosen
-# by cross-validation on the training data and the development sets, never on
-# the blind sets (docs/safeguarding.md).
-READER_ALONE = 0.5  # the reader alone flags a message (outside play)
-READER_IN_PLAY = 0.6  # inside a story or the rehearsal
-READER_PIECE = 0.25  # a piece completing a disclosure told over several messages
-READER_DANGER_SHARE = 0.5  # danger: this share of the disclosure probability is danger
-READER_OVER_HARMLESS = 0.9  # the reader overrides the net's "harmless" (a lesson question...)
-READER_DOUBTS_CLASSIFIER = 0.1  # below this the trained intent alone does not count
 # Activities where what the child types is play: an answer inside a story,
 # the sentence practised for a trusted adult.
 PLAYING_MODES = frozenset({"story", "rehearsal"})
 # The conversation after a disclosure: what the child says next is part of it.
 SUPPORT_MODE = "support"
 SELF_HARM_TOPICS = frozenset({"self_harm", "self_harm_sextortion"})
+
+
+@dataclass(frozen=True)
+class Bars:
+    """Where the layers' figures count (probabilities of the disclosure reader,
+    bot/safeguarding/meaning.py; confidences of the trained intent). Chosen on
+    the development sets and cross-validation, never on the blind sets
+    (scripts/tune_safeguarding.py, docs/safeguarding.md)."""
+
+    # the reader alone flags a message
+    reader_sure: float = 0.85
+    # the reader flags when the trained intent agrees (a risk intent ranked first)
+    reader_with_intent: float = 0.5
+    # the same inside a story or the rehearsal, where answers name the tricks
+    reader_with_intent_in_play: float = 0.6
+    # the trained intent agrees at this confidence
+    intent_agrees: float = 0.5
+    # a piece that completes a disclosure told over several messages: this
+    # message at least ``reader_piece``, with the earlier ones at least ``context``
+    reader_piece: float = 0.25
+    context: float = 0.7
+    # danger when this share of what the reader reads as a disclosure is danger
+    danger_share: float = 0.5
+    # the reader overrides the net's "harmless" (a lesson question, an idiom...)
+    over_harmless: float = 0.9
+    # below this the trained intent alone does not count
+    reader_doubts_intent: float = 0.1
+
+
+BARS = Bars()
 
 
 @dataclass
@@ -152,7 +173,7 @@ def annotate(
         classifier_only_confidence,
         mode=mode,
         reading=read,
-        earlier=[e.disclosure for e in memory.unflagged(earlier)],
+        earlier=[e.evidence for e in memory.unflagged(earlier)],
     )
     result.intent = decision.intent
     if read is not None or earlier:
@@ -213,17 +234,19 @@ def decide(
     mode: str | None = None,
     reading: Reading | None = None,
     earlier: Sequence[float] = (),
+    bars: Bars = BARS,
 ) -> Decision:
     """The three layers together: the safety net (words), the disclosure reader
     (meaning, with the evidence of the last few messages) and the trained intent.
 
-    1. A message is a disclosure when the net flags it, or the reader is sure
-       enough (``READER_ALONE``; ``READER_IN_PLAY`` inside a story or a
-       rehearsal, where answers mention the tricks), or the reader reads it as
-       the piece that completes a disclosure told over several messages (this
-       message at least ``READER_PIECE``, with the earlier ones at least the
-       bar), or — outside play, when neither net nor reader says harmless —
-       the trained intent is sure (``classifier_only_confidence``).
+    1. A message is a disclosure when the net flags it; or the reader is sure
+       (``reader_sure``); or the reader says so at ``reader_with_intent``
+       (``..._in_play`` inside a story or the rehearsal) and the trained
+       intent agrees; or the reader reads it as the piece that completes a
+       disclosure told over several messages (``reader_piece``, ``context``);
+       or, outside play, the trained intent alone is sure
+       (``classifier_only_confidence``) and neither the net nor the reader
+       says it is harmless.
     2. Personal (the child's own life) when the net says so, or when the
        reader reads a real-life disclosure more than a sentence about someone
        else; otherwise a mention (in a story: "is this happening to you?").
@@ -236,13 +259,23 @@ def decide(
 
     playing = mode in PLAYING_MODES
     read = reading or READ_NOTHING
-    bar = READER_IN_PLAY if playing else READER_ALONE
-    in_context = memory_context(read.disclosure, earlier)
-    reader_flags = read.disclosure >= bar or (read.disclosure >= READER_PIECE and in_context >= bar)
-    if screening.harmless and read.disclosure < READER_OVER_HARMLESS:
+    ranked = [(name, conf) for name, conf in ranking if name != FALLBACK]
+    intent_agrees = bool(ranked) and ranked[0][0] in (DISCLOSE, MENTION)
+    intent_agrees = intent_agrees and ranked[0][1] >= bars.intent_agrees
+    with_intent = bars.reader_with_intent_in_play if playing else bars.reader_with_intent
+    reader_flags = (
+        read.disclosure >= bars.reader_sure
+        or (intent_agrees and read.disclosure >= with_intent)
+        or (
+            bool(earlier)
+            and read.disclosure >= bars.reader_piece
+            and memory_context(read.disclosure, earlier) >= bars.context
+        )
+    )
+    if screening.harmless and read.disclosure < bars.over_harmless:
         reader_flags = False
-    real_life = read.disclosure >= bar and read.disclosure > read.mention
-    reader_danger = reader_flags and read.danger >= READER_DANGER_SHARE * read.disclosure
+    real_life = reader_flags and read.disclosure > read.mention
+    reader_danger = reader_flags and read.danger >= bars.danger_share * read.disclosure
     categories = list(screening.categories)
     if reader_flags and read.category in _READER_CATEGORY:
         categories.append(_READER_CATEGORY[read.category])
@@ -251,15 +284,14 @@ def decide(
         level = "danger" if screening.level == "danger" or reader_danger else "concern"
         if mode == "rehearsal" and level != "danger":
             return Decision(FALLBACK, None)
-        personal = screening.personal if screening.flagged else False
-        personal = personal or real_life
+        personal = (screening.flagged and screening.personal) or real_life
         return Decision(DISCLOSE if personal else MENTION, level, tuple(categories))
     risky = _classifier_risk(intent, confidence, ranking, min_confidence)
     if risky is None:
         return Decision(None, None)
     name, sure = risky
     harmless = screening.harmless or (
-        reading is not None and read.disclosure < READER_DOUBTS_CLASSIFIER
+        reading is not None and read.disclosure < bars.reader_doubts_intent
     )
     if harmless or playing or sure < classifier_only_confidence:
         return Decision(FALLBACK if playing else _best_other(ranking, min_confidence), None)

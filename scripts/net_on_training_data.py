@@ -39,6 +39,7 @@ FILES = (
     "disclose_worry",
     "disclose_fragments",
     "share_everyday_lookalikes",
+    "share_everyday_lookalikes2",
     "choose_action_lookalikes",
     "ask_help_safety_questions",
 )

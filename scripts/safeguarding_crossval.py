@@ -8,12 +8,14 @@ Usage (from the project root)::
 
 The NLU examples (``data/nlu``) are split in stratified folds (both languages
 together, as the reader is trained); each fold's reader reads the held-out
-examples. Per language: recall on disclosures at the reader's bar (outside a
-story and inside), false alarms on everyday intents, and per disclosure class
-how often it is read as a disclosure and at the right level (the danger
-classes as danger). ``--dev`` also trains on all examples and reads the
-labelled development sets (``data/eval/safeguarding/{en,fr,blind,blind2}``;
-never the blind3 sets, which are only measured, never tuned on).
+examples. Per language: recall on disclosures at the reader's bars (alone, and
+with the trained intent's agreement outside and inside a story: the reader's
+share of the decision, bot/nlu_rules.py), false alarms on everyday intents,
+and per disclosure class how often it is read as a disclosure and at the right
+level (the danger classes as danger). ``--dev`` also trains on all examples
+and reads the labelled development sets
+(``data/eval/safeguarding/{en,fr,blind,blind2}``; never the blind3 sets, which
+are only measured, never tuned on).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot import nlu_data  # noqa: E402
-from bot.nlu_rules import READER_ALONE, READER_DANGER_SHARE, READER_IN_PLAY  # noqa: E402
+from bot.nlu_rules import BARS  # noqa: E402
 from bot.safeguarding import meaning  # noqa: E402
 
 DEV_SETS = ("{lang}", "blind.{lang}", "blind2.{lang}")
@@ -47,7 +49,7 @@ def crossval(folds: int, seed: int) -> tuple[list[str], list[str]]:
 
     examples = nlu_data.examples()
     texts = [e.text for e in examples]
-    labels = [meaning.label(e.intent, e.meta("category"), e.text) for e in examples]
+    labels = [e.reader_label for e in examples]
     readings: list[meaning.Reading | None] = [None] * len(examples)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train_idx, test_idx in splitter.split(texts, labels):
@@ -62,7 +64,11 @@ def crossval(folds: int, seed: int) -> tuple[list[str], list[str]]:
         idx = [i for i, e in enumerate(examples) if e.lang == lang]
         disc = [i for i in idx if labels[i] in meaning.DISCLOSURE_CLASSES]
         none = [i for i in idx if labels[i] == meaning.NONE]
-        for name, bar in (("outside a story", READER_ALONE), ("inside a story", READER_IN_PLAY)):
+        for name, bar in (
+            ("alone", BARS.reader_sure),
+            ("with the intent's agreement", BARS.reader_with_intent),
+            ("with the intent's agreement, in a story", BARS.reader_with_intent_in_play),
+        ):
             caught = sum(readings[i].disclosure >= bar for i in disc)  # type: ignore[union-attr]
             alarms = sum(readings[i].disclosure >= bar for i in none)  # type: ignore[union-attr]
             rows[f"recall, {name} (bar {bar})"].append(_pct(caught, len(disc)))
@@ -72,8 +78,8 @@ def crossval(folds: int, seed: int) -> tuple[list[str], list[str]]:
             assert r is not None
             counts = per_class[labels[i]][lang]
             counts[0] += 1
-            counts[1] += r.disclosure >= READER_ALONE
-            danger_read = r.danger >= READER_DANGER_SHARE * r.disclosure
+            counts[1] += r.disclosure >= BARS.reader_with_intent
+            danger_read = r.danger >= BARS.danger_share * r.disclosure
             counts[2] += danger_read == (labels[i] in meaning.DANGER_CLASSES)
     for name, cells in rows.items():
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
@@ -94,7 +100,7 @@ def dev_sets() -> list[str]:
     examples = nlu_data.examples()
     reader = meaning.train(
         [e.text for e in examples],
-        [meaning.label(e.intent, e.meta("category"), e.text) for e in examples],
+        [e.reader_label for e in examples],
     )
     lines = ["", "Reader trained on all examples, on the development sets", ""]
     lines += ["| set | recall | false alarms | danger read as danger |", "|---|---|---|---|"]
@@ -106,14 +112,14 @@ def dev_sets() -> list[str]:
             readings = reader.read([str(i["text"]) for i in items])
             tally: Counter = Counter()
             for item, r in zip(items, readings, strict=True):
-                flagged = r.disclosure >= READER_ALONE
+                flagged = r.disclosure >= BARS.reader_with_intent
                 if item["disclosure"]:
                     tally["disc"] += 1
                     tally["caught"] += flagged
                     if item.get("level") == "danger":
                         tally["danger"] += 1
                         tally["danger_right"] += flagged and (
-                            r.danger >= READER_DANGER_SHARE * r.disclosure
+                            r.danger >= BARS.danger_share * r.disclosure
                         )
                 else:
                     tally["benign"] += 1

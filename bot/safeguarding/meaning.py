@@ -6,7 +6,7 @@ multinomial logistic regression for both languages over
 - the message's sentence embedding (``bot.semantic``: Google's USE
   multilingual v3, so English and French share what is learnt), and
 - character n-grams of the normalised text (misspellings, SMS-speak, no
-  accents),
+  accents) and word uni- and bigrams ("my nan" is not "a man"),
 
 trained on the NLU examples (``data/nlu``): every intent that is not a risk is
 ``none``, ``mention_risk`` (a sentence about a story character) is ``mention``,
@@ -30,9 +30,13 @@ from bot import semantic
 from bot.normalise import normalise
 
 # Bump when the features or the classes change.
-VERSION = "1"
+VERSION = "2"
 NONE = "none"
 MENTION = "mention"
+# A piece that announces a disclosure without saying what it is ("can I tell
+# you something", "promise you won't tell"): not a disclosure alone, but
+# evidence for the message that completes it (bot/safeguarding/memory.py).
+ANNOUNCE = "announce"
 # Real-life disclosures, by what the reply must do (PEDAGOGY.md, CONTRACT.md).
 DISCLOSURE_CLASSES = (
     "online",  # grooming, bribes, pictures, secrecy, another app, personal info
@@ -43,7 +47,7 @@ DISCLOSURE_CLASSES = (
     "abuse",  # abuse happening: danger
     "worry",  # a worry that is not about someone online
 )
-CLASSES = (NONE, MENTION, *DISCLOSURE_CLASSES)
+CLASSES = (NONE, MENTION, ANNOUNCE, *DISCLOSURE_CLASSES)
 DANGER_CLASSES = frozenset({"sextortion", "self_harm", "meeting", "violence", "abuse"})
 # The safety net's categories as reader classes (for examples without metadata).
 _FROM_NET = (
@@ -72,6 +76,12 @@ class Reading:
     danger: float  # P(a disclosure of immediate danger)
     mention: float  # P(a risky sentence about someone else, e.g. a story character)
     category: str  # the most likely disclosure class
+    announce: float = 0.0  # P(the announcement of a disclosure still to come)
+
+    @property
+    def evidence(self) -> float:
+        """What this message says towards a disclosure told over several messages."""
+        return min(1.0, self.disclosure + self.announce)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +89,7 @@ class Reading:
             "danger": round(self.danger, 4),
             "mention": round(self.mention, 4),
             "category": self.category,
+            "announce": round(self.announce, 4),
         }
 
     @classmethod
@@ -92,6 +103,7 @@ class Reading:
                 danger=float(raw["danger"]),
                 mention=float(raw["mention"]),
                 category=category if category in DISCLOSURE_CLASSES else "online",
+                announce=float(raw.get("announce", 0.0)),
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -104,12 +116,15 @@ class Reading:
 NOTHING = Reading(disclosure=0.0, danger=0.0, mention=0.0, category="online")
 
 
-def label(intent: str, category: str | None, text: str) -> str:
-    """The reader's class for a training example."""
+def label(intent: str, category: str | None, text: str, *, announce: bool = False) -> str:
+    """The reader's class for a training example (``announce``: the block's
+    metadata marks it as the announcement of a disclosure still to come)."""
     if intent == "mention_risk":
         return MENTION
     if intent != "disclose_problem":
         return NONE
+    if announce:
+        return ANNOUNCE
     if category in DISCLOSURE_CLASSES:
         return category
     from bot.safeguarding.screen import screen
@@ -130,7 +145,7 @@ class Reader:
     """A trained reader."""
 
     def __init__(self, vectorizer: Any, classifier: Any) -> None:
-        self.vectorizer = vectorizer
+        self.vectorizer = vectorizer  # the n-grams (a FeatureUnion of characters and words)
         self.classifier = classifier
         classes = list(classifier.classes_)
         self._index = {name: classes.index(name) for name in classes}
@@ -186,7 +201,7 @@ def reading(row: Sequence[float]) -> Reading:
     disclosure = sum(probs[name] for name in DISCLOSURE_CLASSES)
     danger = sum(probs[name] for name in DANGER_CLASSES)
     category = max(DISCLOSURE_CLASSES, key=lambda name: probs[name])
-    return Reading(disclosure, danger, probs[MENTION], category)
+    return Reading(disclosure, danger, probs[MENTION], category, probs[ANNOUNCE])
 
 
 def _features(vectorizer: Any, texts: Sequence[str]) -> Any:

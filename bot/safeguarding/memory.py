@@ -26,13 +26,13 @@ WEIGHT = 0.7
 
 @dataclass(frozen=True)
 class Entry:
-    disclosure: float
+    evidence: float  # the reader's disclosure + announcement probability
     danger: float
     category: str
     flagged: bool
 
     def encode(self) -> str:
-        return f"{self.disclosure:.2f},{self.danger:.2f},{self.category},{int(self.flagged)}"
+        return f"{self.evidence:.2f},{self.danger:.2f},{self.category},{int(self.flagged)}"
 
 
 def decode(raw: object) -> list[Entry]:
@@ -45,12 +45,12 @@ def decode(raw: object) -> list[Entry]:
         if len(fields) != 4 or fields[2] not in DISCLOSURE_CLASSES:
             continue
         try:
-            disclosure, danger = float(fields[0]), float(fields[1])
+            evidence, danger = float(fields[0]), float(fields[1])
         except ValueError:
             continue
-        if not (0 <= disclosure <= 1 and 0 <= danger <= 1):
+        if not (0 <= evidence <= 1 and 0 <= danger <= 1):
             continue
-        entries.append(Entry(disclosure, danger, fields[2], fields[3] == "1"))
+        entries.append(Entry(evidence, danger, fields[2], fields[3] == "1"))
     return entries
 
 
@@ -60,7 +60,7 @@ def encode(entries: Iterable[Entry]) -> str:
 
 def remember(entries: list[Entry], reading: Reading, flagged: bool) -> str:
     """The memory after this message."""
-    entry = Entry(round(reading.disclosure, 2), round(reading.danger, 2), reading.category, flagged)
+    entry = Entry(round(reading.evidence, 2), round(reading.danger, 2), reading.category, flagged)
     return encode([*entries, entry])
 
 

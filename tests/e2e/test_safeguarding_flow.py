@@ -114,3 +114,36 @@ def test_nothing_typed_is_kept_in_the_conversation_the_database_or_the_logs(stac
 def test_rasa_api_needs_the_token(stack):
     response = requests.get(f"{stack.rasa_url}/conversations/x/tracker", timeout=10)
     assert response.status_code == 401
+
+
+def test_a_disclosure_typed_as_a_story_answer_interrupts_the_story_in_both_languages(chat, stack):
+    for lang, text in (
+        ("en", "this happened to me too, he says he will post my pics unless i pay"),
+        ("fr", "ca m'arrive aussi, il dit qu'il publie mes photos si je paye pas"),
+    ):
+        child = Chat(stack.rasa_url)
+        child.send(f'/set_language{{"language":"{lang}"}}')
+        reply = child.send('/start_story{"story_id":"follower_bribe"}')
+        child.send(story_buttons(reply)[0]["payload"])
+        reply = child.send(text)
+        guard = payloads(reply, "safeguard")
+        assert guard and guard[0]["level"] == "danger" and guard[0]["lang"] == lang, reply
+
+
+def test_a_disclosure_told_in_pieces_is_answered_when_it_is_complete(stack):
+    for lang, pieces in (
+        ("en", ["can i tell you something", "there is this man online", "he wants pics of me"]),
+        (
+            "fr",
+            [
+                "je peux te dire un truc",
+                "y a un monsieur sur internet",
+                "il veut des photos de moi",
+            ],
+        ),
+    ):
+        child = Chat(stack.rasa_url)
+        replies = [child.send(text) for text in pieces]
+        assert not payloads(replies[0], "safeguard"), pieces[0]  # an announcement alone
+        guards = [g for r in replies[1:] for g in payloads(r, "safeguard")]
+        assert guards and guards[0]["lang"] == lang, pieces

@@ -44,6 +44,7 @@ NEW_FILES = {
     "disclose_worry": ("disclose_problem", 100),
     "disclose_fragments": ("disclose_problem", 80),
     "share_everyday_lookalikes": ("share_everyday", 250),
+    "share_everyday_lookalikes2": ("share_everyday", 250),
     "choose_action_lookalikes": ("choose_action", 150),
     "ask_help_safety_questions": ("ask_help", 40),
 }

@@ -5,61 +5,49 @@ from __future__ import annotations
 
 import pytest
 
-from bot.nlu_rules import (
-    DISCLOSE,
-    FALLBACK,
-    MENTION,
-    READER_ALONE,
-    READER_IN_PLAY,
-    READER_PIECE,
-    STATE_KEY,
-    annotate,
-    decide,
-)
+from bot.nlu_rules import BARS, DISCLOSE, FALLBACK, MENTION, STATE_KEY, annotate, decide
 from bot.safeguarding.meaning import Reading
 from bot.safeguarding.screen import NOTHING, screen
+
+EVERYDAY = [("share_everyday", 0.95), ("disclose_problem", 0.03)]
+RISK = [("disclose_problem", 0.8), ("share_everyday", 0.1)]
+CHOICE = [("choose_action", 0.9), ("disclose_problem", 0.05)]
 
 
 def read(p: float, danger: float = 0.0, category: str = "online", mention: float = 0.0):
     return Reading(disclosure=p, danger=danger, mention=mention, category=category)
 
 
-def test_the_reader_alone_flags_what_the_net_misses():
-    decision = decide(
-        NOTHING, "share_everyday", 0.99, [("share_everyday", 0.99)], reading=read(0.8)
-    )
+def test_a_sure_reader_flags_alone_what_the_net_and_the_intent_miss():
+    decision = decide(NOTHING, "share_everyday", 0.95, EVERYDAY, reading=read(BARS.reader_sure))
     assert (decision.intent, decision.level) == (DISCLOSE, "concern")
 
 
-def test_below_its_bar_the_reader_does_not_flag():
-    low = READER_ALONE - 0.05
-    decision = decide(
-        NOTHING, "share_everyday", 0.99, [("share_everyday", 0.99)], reading=read(low)
-    )
-    assert decision.level is None
+def test_a_less_sure_reader_needs_the_intent_to_agree():
+    p = (BARS.reader_with_intent + BARS.reader_sure) / 2
+    assert decide(NOTHING, "share_everyday", 0.95, EVERYDAY, reading=read(p)).level is None
+    agreed = decide(NOTHING, "disclose_problem", 0.8, RISK, reading=read(p))
+    assert (agreed.intent, agreed.level) == (DISCLOSE, "concern")
 
 
-def test_inside_a_story_the_reader_needs_more():
-    between = (READER_ALONE + READER_IN_PLAY) / 2
-    ranking = [("choose_action", 0.9)]
-    assert (
-        decide(NOTHING, "choose_action", 0.9, ranking, mode="story", reading=read(between)).level
-        is None
-    )
-    inside = decide(NOTHING, "choose_action", 0.9, ranking, mode="story", reading=read(0.95))
-    assert (inside.intent, inside.level) == (DISCLOSE, "concern")
+def test_inside_a_story_the_reader_needs_more_to_interrupt():
+    between = (BARS.reader_with_intent + BARS.reader_with_intent_in_play) / 2
+    quiet = decide(NOTHING, "disclose_problem", 0.8, RISK, mode="story", reading=read(between))
+    assert quiet.level is None and quiet.intent == FALLBACK  # the story reads the answer
+    sure = decide(NOTHING, "choose_action", 0.9, CHOICE, mode="story", reading=read(0.95))
+    assert (sure.intent, sure.level) == (DISCLOSE, "concern")
 
 
 def test_a_disclosure_told_in_pieces_is_caught_by_the_piece_that_completes_it():
-    piece = READER_PIECE + 0.1
-    ranking = [("share_everyday", 0.9)]
-    alone = decide(NOTHING, "share_everyday", 0.9, ranking, reading=read(piece))
-    assert alone.level is None
-    told = decide(NOTHING, "share_everyday", 0.9, ranking, reading=read(piece), earlier=[0.4, 0.45])
+    piece = BARS.reader_piece + 0.05
+    assert decide(NOTHING, "share_everyday", 0.95, EVERYDAY, reading=read(piece)).level is None
+    told = decide(
+        NOTHING, "share_everyday", 0.95, EVERYDAY, reading=read(piece), earlier=[0.6, 0.6]
+    )
     assert told.level == "concern"
-    # a message that says nothing does not complete anything
+    # a message that says nothing completes nothing
     nothing = decide(
-        NOTHING, "share_everyday", 0.9, ranking, reading=read(0.02), earlier=[0.4, 0.45]
+        NOTHING, "share_everyday", 0.95, EVERYDAY, reading=read(0.02), earlier=[0.6, 0.6]
     )
     assert nothing.level is None
 
@@ -68,36 +56,38 @@ def test_the_reader_decides_danger_by_its_danger_classes():
     decision = decide(NOTHING, "greet", 0.9, [("greet", 0.9)], reading=read(0.9, 0.8, "self_harm"))
     assert decision.level == "danger"
     assert "self_harm" in decision.categories
+    online = decide(NOTHING, "greet", 0.9, [("greet", 0.9)], reading=read(0.9, 0.2, "online"))
+    assert online.level == "concern"
 
 
-def test_a_sentence_about_someone_else_is_a_mention():
-    decision = decide(
-        NOTHING, "greet", 0.9, [("greet", 0.9)], reading=read(0.55, mention=0.4), mode="story"
-    )
-    assert decision.level is None  # under the bar in play
-    outside = decide(NOTHING, "greet", 0.9, [("greet", 0.9)], reading=read(0.3, mention=0.65))
-    assert outside.level is None
+def test_a_sentence_about_someone_else_stays_a_mention():
     net = screen("he wants her address")
-    assert (
-        decide(net, "greet", 0.9, [("greet", 0.9)], reading=read(0.2, mention=0.7)).intent
-        == MENTION
+    assert net.flagged and not net.personal
+    decision = decide(
+        net, "mention_risk", 0.9, [("mention_risk", 0.9)], reading=read(0.2, mention=0.7)
     )
+    assert decision.intent == MENTION
 
 
-def test_a_sure_classifier_counts_only_with_some_support_from_the_reader():
-    ranking = [("disclose_problem", 0.97)]
-    doubted = decide(NOTHING, "disclose_problem", 0.97, ranking, reading=read(0.02))
+def test_what_the_net_reads_as_harmless_needs_a_very_sure_reader():
+    lesson = screen("what is sextortion?")
+    assert lesson.harmless
+    assert decide(lesson, "greet", 0.9, [("greet", 0.9)], reading=read(0.86)).level is None
+    assert decide(lesson, "greet", 0.9, [("greet", 0.9)], reading=read(0.95)).level == "concern"
+
+
+def test_a_sure_intent_counts_alone_only_with_some_support_from_the_reader():
+    sure = [("disclose_problem", 0.97)]
+    doubted = decide(NOTHING, "disclose_problem", 0.97, sure, reading=read(0.02))
     assert doubted.level is None and doubted.intent != DISCLOSE
-    kept = decide(NOTHING, "disclose_problem", 0.97, ranking, reading=read(0.3))
+    kept = decide(NOTHING, "disclose_problem", 0.97, sure, reading=read(0.3))
     assert kept.level == "concern"
 
 
 def test_in_the_rehearsal_only_danger_interrupts():
     ranking = [("greet", 0.9)]
-    assert (
-        decide(NOTHING, "greet", 0.9, ranking, mode="rehearsal", reading=read(0.9)).intent
-        == FALLBACK
-    )
+    calm = decide(NOTHING, "greet", 0.9, ranking, mode="rehearsal", reading=read(0.9))
+    assert calm.intent == FALLBACK and calm.level is None
     danger = decide(
         NOTHING, "greet", 0.9, ranking, mode="rehearsal", reading=read(0.95, 0.9, "self_harm")
     )
@@ -114,12 +104,11 @@ def test_in_the_rehearsal_only_danger_interrupts():
     ],
 )
 def test_sextortion_self_harm_and_abuse_are_danger_without_a_deadline(text):
-    decision = decide(screen(text), "greet", 0.9, [("greet", 0.9)])
-    assert decision.level == "danger", text
+    assert decide(screen(text), "greet", 0.9, [("greet", 0.9)]).level == "danger", text
 
 
 def test_annotate_remembers_figures_and_reads_the_memory():
-    state = {"safeguard_memory": "0.45,0.05,online,0;0.40,0.10,online,0"}
+    state = {"safeguard_memory": "0.60,0.05,online,0;0.55,0.10,online,0"}
     result = annotate(
         text="ok so",
         metadata={STATE_KEY: state},

@@ -15,7 +15,7 @@ def test_round_trip_keeps_the_last_three():
     for p in (0.1, 0.2, 0.3, 0.4):
         raw = memory.remember(memory.decode(raw), reading(p), flagged=False)
     entries = memory.decode(raw)
-    assert [e.disclosure for e in entries] == [0.2, 0.3, 0.4]
+    assert [e.evidence for e in entries] == [0.2, 0.3, 0.4]
     assert all(e.category == "online" and not e.flagged for e in entries)
 
 
@@ -36,4 +36,4 @@ def test_evidence_adds_up_and_resets_after_a_flagged_message():
     assert memory.in_context(0.3, []) == pytest.approx(0.3)
     assert memory.in_context(0.3, [0.4, 0.3]) > 0.5
     entries = memory.decode("0.40,0.00,online,0;0.90,0.10,online,1;0.20,0.00,online,0")
-    assert [e.disclosure for e in memory.unflagged(entries)] == [0.2]
+    assert [e.evidence for e in memory.unflagged(entries)] == [0.2]
