@@ -73,6 +73,9 @@ class LumiAction(Action, metaclass=ABCMeta):
     # when typed instead of pressed, the current activity reads the text.
     # "internal": runs after a domain response or a payload only.
     scope: str = "global"
+    # A global command whose words a practice reply often holds ("that's a
+    # trick", « c'est un piège »): typed on a story's practice step, the story reads it.
+    practice_reads_text: bool = False
 
     def name(self) -> str:
         return self.action_name
@@ -91,7 +94,9 @@ class LumiAction(Action, metaclass=ABCMeta):
         try:
             if typed and self.scope == "global" and turn.mode == "check":
                 reply = dialogue.check_pasted(turn)
-            elif typed and self.scope == "activity":
+            elif typed and (
+                self.scope == "activity" or (self.practice_reads_text and dialogue.practising(turn))
+            ):
                 reply = dialogue.handle_text(turn)
             else:
                 reply = self.handle(turn)

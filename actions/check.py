@@ -9,6 +9,7 @@ from bot.conversation import Reply, Turn
 
 class ActionCheckMessage(LumiAction):
     action_name = "action_check_message"
+    practice_reads_text = True
 
     def handle(self, turn: Turn) -> Reply:
         return menu.start_check(turn)

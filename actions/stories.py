@@ -11,7 +11,7 @@ class ActionListStories(LumiAction):
     action_name = "action_list_stories"
 
     def handle(self, turn: Turn) -> Reply:
-        return stories.list_stories(turn)
+        return stories.list_stories(turn, turn.entities.get("age_band"))
 
 
 class ActionStartStory(LumiAction):

@@ -41,6 +41,11 @@ def _dispatch(turn: Turn, mode: str) -> Reply:
     if turn.intent == "mention_risk":
         if mode == "story":
             return support.ask_if_real(turn)
+        if mode == "quiz" and _names_a_trick(turn):
+            # "blackmail", "la menace": the child answers the quiz with a trick's name
+            from bot import quiz
+
+            return quiz.handle_text(turn)
         return support.safeguard_now(turn)
     if turn.intent == "ask_safety_question" or followup.faq_topic(turn.text):
         answer = support.answer_question(turn)
@@ -80,6 +85,30 @@ def listen(turn: Turn, mode: str) -> Reply:
     if mode == "story":
         return reply.say("listening.invite_story", buttons=support.back_buttons(reply, "story"))
     return reply.say("listening.invite")
+
+
+def _names_a_trick(turn: Turn) -> bool:
+    """Is a quiz mention (never a disclosure: that intent is ``disclose_problem``)
+    a trick's name typed as the answer? Only a short answer; danger always gets help."""
+    from bot import quiz
+
+    if turn.slot("safeguard_level") == "danger" or len(turn.text.split()) > 8:
+        return False
+    running = quiz.current(turn)
+    if running is None:
+        return False
+    reading = quiz.read_answer(turn.text, running["options"])
+    return reading.tactic is not None or reading.ask
+
+
+def practising(turn: Turn) -> bool:
+    """Is the child writing a practice reply on a story's rehearsal step?"""
+    if turn.mode != "story":
+        return False
+    from bot.stories import engine
+
+    found = engine.current(turn)
+    return found is not None and found[1].kind == "rehearsal"
 
 
 def check_pasted(turn: Turn) -> Reply:

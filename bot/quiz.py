@@ -1,8 +1,14 @@
 """The "Spot the trick" quiz: a short message, which trick is it?
 
-Data: ``data/quiz/spot_the_trick.yml`` (rounds, items per tactic, the words
-that name a trick); text: ``locales/quiz.<lang>.yml``; trick names come from
+Data: ``data/quiz/spot_the_trick.yml`` (rounds, items per tactic, the other
+tricks a message also shows, what each age band gets, the words that name a
+trick); text: ``locales/quiz.<lang>.yml``; trick names come from
 ``locales/tactics.<lang>.yml``.
+
+Fair by design: an answer naming ANY trick the message really shows is right
+(the others are shown as "also there"); a typed answer is read by
+:mod:`bot.tactic_names` (name variants, negation); when it is not clear which
+trick was meant, Lumi asks instead of guessing.
 
 Slots (written only through ``Reply.set``):
 
@@ -13,8 +19,9 @@ Slots (written only through ``Reply.set``):
        "mastery": {"bribe": 1}}
 
   ``round`` is the index of the current message in ``items``; ``options`` the
-  tactics on its buttons. After a quiz only ``{"v": 1, "mastery": {...}}`` is
-  kept: right answers per tactic, summed over quizzes, for the badges.
+  tactics on its buttons (the message's main trick and tricks it does not
+  show). After a quiz only ``{"v": 1, "mastery": {...}}`` is kept: right
+  answers per tactic, summed over quizzes, for the badges.
 - ``badges``: list of ``"badge_<tactic>"``, one per tactic found ``badge_after`` times.
 - ``mode``: ``"quiz"`` while it runs, ``"menu"`` after.
 
@@ -25,24 +32,34 @@ from __future__ import annotations
 
 import functools
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from bot import text as texts
 from bot.conversation import Reply, Turn, payload
-from bot.normalise import normalise, words
+from bot.normalise import normalise
 from bot.paths import DATA_DIR
 from bot.tactics import TACTICS
 
 QUIZ_FILE = DATA_DIR / "quiz" / "spot_the_trick.yml"
+# Longest typed answer read (a chat message is cut before it gets here anyway).
+MAX_TEXT = 500
 STATE_VERSION = 1
 MIN_ITEMS_PER_TACTIC = 3
 
 
 class QuizError(ValueError):
     """The quiz data or its texts are wrong."""
+
+
+@dataclass(frozen=True)
+class BandRules:
+    """What a quiz looks like for one age band."""
+
+    options_per_round: int
+    leave_out: frozenset[str]  # item ids not shown to this band
 
 
 @dataclass(frozen=True)
@@ -54,12 +71,27 @@ class QuizData:
     badge_after: int
     items: dict[str, tuple[str, ...]]  # tactic -> item ids
     answer_words: dict[str, tuple[str, ...]]  # tactic -> normalised words/phrases
+    also: dict[str, tuple[str, ...]] = field(default_factory=dict)  # item -> other tricks shown
+    bands: dict[str, BandRules] = field(default_factory=dict)
 
     def tactic_of(self, item_id: str) -> str | None:
+        """The message's main trick (the one its buttons are built around)."""
         for tactic, ids in self.items.items():
             if item_id in ids:
                 return tactic
         return None
+
+    def tactics_of(self, item_id: str) -> tuple[str, ...]:
+        """Every trick the message shows, the main one first."""
+        main = self.tactic_of(item_id)
+        if main is None:
+            return ()
+        return (main, *self.also.get(item_id, ()))
+
+    def rules(self, band: object) -> BandRules:
+        """The band's rules (no band: every message, the default number of buttons)."""
+        found = self.bands.get(band) if isinstance(band, str) else None
+        return found or BandRules(self.options_per_round, frozenset())
 
 
 def parse_quiz(raw: Any, where: str = "spot_the_trick.yml") -> QuizData:
@@ -109,13 +141,72 @@ def parse_quiz(raw: Any, where: str = "spot_the_trick.yml") -> QuizData:
     per_tactic = numbers["rounds"] // numbers["tactics_per_quiz"]
     if any(len(ids) < per_tactic for ids in items.values()):
         errors.append(f"{where}: each tactic needs at least {per_tactic} items")
+    also = _parse_also(raw.get("also"), items, where, errors)
+    bands = _parse_bands(raw.get("bands"), items, per_tactic, where, errors)
     if errors:
         raise QuizError("\n".join(errors))
     return QuizData(
         items={t: tuple(items[t]) for t in TACTICS},
         answer_words=answer_words,
+        also=also,
+        bands=bands,
         **numbers,
     )
+
+
+def _parse_also(
+    raw: Any, items: dict[str, list[str]], where: str, errors: list[str]
+) -> dict[str, tuple[str, ...]]:
+    """``also: {item: [other tricks it shows]}`` (optional)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        errors.append(f"{where}: 'also' maps item ids to lists of tactics")
+        return {}
+    main = {i: t for t, ids in items.items() for i in ids}
+    also: dict[str, tuple[str, ...]] = {}
+    for item_id, tactics in raw.items():
+        if item_id not in main:
+            errors.append(f"{where}: also: unknown item '{item_id}'")
+            continue
+        if not isinstance(tactics, list) or not all(t in TACTICS for t in tactics):
+            errors.append(f"{where}: also: '{item_id}' needs a list of tactic ids")
+            continue
+        if main[item_id] in tactics or len(set(tactics)) != len(tactics):
+            errors.append(f"{where}: also: '{item_id}' repeats a trick")
+            continue
+        also[item_id] = tuple(tactics)
+    return also
+
+
+def _parse_bands(
+    raw: Any, items: dict[str, list[str]], per_tactic: int, where: str, errors: list[str]
+) -> dict[str, BandRules]:
+    """``bands: {"8-10": {options_per_round, leave_out}}`` (optional)."""
+    from bot.session import AGE_BANDS
+
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not set(raw) <= set(AGE_BANDS):
+        errors.append(f"{where}: 'bands' maps {', '.join(AGE_BANDS)} to their rules")
+        return {}
+    known = {i for ids in items.values() for i in ids}
+    bands: dict[str, BandRules] = {}
+    for band, body in raw.items():
+        body = body if isinstance(body, dict) else {}
+        options = body.get("options_per_round")
+        if not isinstance(options, int) or not 2 <= options <= 4:
+            errors.append(f"{where}: bands.{band}.options_per_round must be 2 to 4")
+            options = 3
+        leave_out = body.get("leave_out") or []
+        if not isinstance(leave_out, list) or not set(leave_out) <= known:
+            errors.append(f"{where}: bands.{band}.leave_out must list known item ids")
+            leave_out = []
+        for tactic, ids in items.items():
+            if len([i for i in ids if i not in leave_out]) < per_tactic:
+                errors.append(f"{where}: bands.{band} leaves '{tactic}' too few items")
+        bands[band] = BandRules(options, frozenset(leave_out))
+    return bands
 
 
 @functools.lru_cache(maxsize=1)
@@ -170,9 +261,12 @@ def current(turn: Turn) -> dict[str, Any] | None:
     }
 
 
-def _options(data: QuizData, answer: str, rng: random.Random) -> list[str]:
-    others = [t for t in TACTICS if t != answer]
-    options = [answer, *rng.sample(others, data.options_per_round - 1)]
+def _options(data: QuizData, item_id: str, count: int, rng: random.Random) -> list[str]:
+    """The message's main trick and ``count - 1`` tricks it does not show, shuffled
+    (so exactly one button is right; a typed name of another trick it shows is right too)."""
+    shown = data.tactics_of(item_id)
+    others = [t for t in TACTICS if t not in shown]
+    options = [shown[0], *rng.sample(others, min(count - 1, len(others)))]
     rng.shuffle(options)
     return options
 
@@ -184,18 +278,22 @@ def new_state(turn: Turn, rng: random.Random | None = None) -> dict[str, Any]:
     badges = set(_badges(turn))
     previous = turn.slot("quiz")
     mastery = _mastery(previous.get("mastery")) if isinstance(previous, dict) else {}
+    rules = data.rules(turn.slot("age_band"))
     to_learn = [t for t in TACTICS if f"badge_{t}" not in badges]
     pool = to_learn if len(to_learn) >= data.tactics_per_quiz else list(TACTICS)
     chosen = rng.sample(pool, data.tactics_per_quiz)
     per_tactic = data.rounds // data.tactics_per_quiz
-    items = [i for t in chosen for i in rng.sample(list(data.items[t]), per_tactic)]
+    items = [
+        i
+        for t in chosen
+        for i in rng.sample([x for x in data.items[t] if x not in rules.leave_out], per_tactic)
+    ]
     rng.shuffle(items)
-    answer = str(data.tactic_of(items[0]))
     return {
         "v": STATE_VERSION,
         "items": items,
         "round": 0,
-        "options": _options(data, answer, rng),
+        "options": _options(data, items[0], rules.options_per_round, rng),
         "right": 0,
         "points": 0,
         "mastery": mastery,
@@ -299,59 +397,103 @@ def answer(turn: Turn, entities: dict[str, Any] | None) -> Reply:
 
 
 def handle_text(turn: Turn) -> Reply:
-    """A typed answer ("the gift one", "2", "cadeau")."""
+    """A typed answer ("the gift one", "2", "les belle parole", "not the secret one")."""
     state = current(turn)
     if state is None:
         return _not_running(turn)
-    tactic = _typed_answer(turn.text if isinstance(turn.text, str) else "", state["options"])
-    if tactic is None:
-        reply = Reply(turn.lang)
-        reply.say("quiz.not_understood")
-        _render_round(reply, state)
-        return reply.set(quiz=state, mode="quiz")
-    return _judge(turn, state, tactic)
+    reading = read_answer(turn.text if isinstance(turn.text, str) else "", state["options"])
+    if reading.tactic is not None:
+        return _judge(turn, state, reading.tactic)
+    reply = Reply(turn.lang)
+    if reading.ask:
+        return _ask_which(reply, state, reading)
+    reply.say("quiz.not_understood")
+    _render_round(reply, state)
+    return reply.set(quiz=state, mode="quiz")
 
 
-def _typed_answer(text: str, options: list[str]) -> str | None:
-    from bot.stories import understand
+@dataclass(frozen=True)
+class AnswerReading:
+    tactic: str | None  # the trick the answer names
+    ask: bool = False  # unclear (two tricks named, or only "not the …"): ask which one
+    candidates: tuple[str, ...] = ()  # the tricks named, when asking
+    excluded: tuple[str, ...] = ()  # the tricks the answer says it is not
 
-    position = understand.position(text)
-    if position is not None and 1 <= position <= len(options):
-        return options[position - 1]
-    norm = " " + " ".join(words(normalise(text[: understand.MAX_CHARS]))) + " "
-    hits = {t: sum(1 for w in quiz_data().answer_words[t] if f" {w} " in norm) for t in options}
-    best = max(hits.values(), default=0)
-    winners = [t for t, n in hits.items() if n == best]
-    if best > 0 and len(winners) == 1:
-        return winners[0]
-    return None
+
+def read_answer(text: str, options: list[str]) -> AnswerReading:
+    """Which trick a typed answer names: a button's place, or a trick's name (any
+    trick, not only those on the buttons: a message can show several)."""
+    from bot import tactic_names
+
+    reading = tactic_names.read(text[:MAX_TEXT], quiz_data().answer_words)
+    if reading.position is not None and 1 <= reading.position <= len(options):
+        return AnswerReading(options[reading.position - 1])
+    if len(reading.named) == 1:
+        return AnswerReading(reading.named[0])
+    if reading.unsure:
+        return AnswerReading(None, True, reading.named, reading.negated)
+    return AnswerReading(None)
+
+
+def is_right(item_id: str, tactic: str) -> bool:
+    """Is ``tactic`` one of the tricks this message shows?"""
+    return tactic in quiz_data().tactics_of(item_id)
+
+
+def _ask_which(reply: Reply, state: dict[str, Any], reading: AnswerReading) -> Reply:
+    """Not sure which trick was meant: say so and offer the buttons that fit."""
+    number = state["round"] + 1
+    offered = [t for t in state["options"] if t in reading.candidates]
+    if len(offered) < 2:
+        offered = [t for t in state["options"] if t not in reading.excluded] or state["options"]
+    if reading.excluded and not reading.candidates:
+        names = ", ".join(_name(reply, t) for t in reading.excluded)
+        text = _t(reply, "quiz.which_not", names=names)
+    else:
+        text = _t(reply, "quiz.which")
+    buttons = [
+        {"title": _name(reply, t), "payload": payload("quiz_answer", round=number, tactic=t)}
+        for t in offered
+    ]
+    reply.say_text(text, buttons)
+    return reply.set(quiz=state, mode="quiz")
 
 
 def _judge(turn: Turn, state: dict[str, Any], chosen: str) -> Reply:
     data = quiz_data()
     reply = Reply(turn.lang)
     item = state["items"][state["round"]]
-    right_answer = str(data.tactic_of(item))
-    short = _t(reply, f"tactics.{right_answer}.short")
+    shown = data.tactics_of(item)
+    correct = chosen in shown
+    named = chosen if correct else shown[0]
     badges = _badges(turn)
-    reply.record("quiz_answer", tactic=right_answer, correct=chosen == right_answer)
-    if chosen == right_answer:
+    reply.record("quiz_answer", tactic=named, correct=correct)
+    short = _t(reply, f"tactics.{named}.short")
+    key = "quiz.right" if correct else "quiz.wrong"
+    text = _t(reply, key, name=_name(reply, named), short=short)
+    others = [t for t in shown if t != named]
+    if others:
+        also = "; ".join(
+            _t(reply, "quiz.also_item", name=_name(reply, t), short=_t(reply, f"tactics.{t}.short"))
+            for t in others
+        )
+        text = f"{text}\n{_t(reply, 'quiz.also', tricks=also)}"
+    reply.say_text(text)
+    if correct:
         state["right"] += 1
         state["points"] += data.points_per_right
-        state["mastery"][right_answer] = state["mastery"].get(right_answer, 0) + 1
-        reply.say("quiz.right", name=_name(reply, right_answer), short=short)
-        badge = f"badge_{right_answer}"
-        if state["mastery"][right_answer] >= data.badge_after and badge not in badges:
+        state["mastery"][chosen] = state["mastery"].get(chosen, 0) + 1
+        badge = f"badge_{chosen}"
+        if state["mastery"][chosen] >= data.badge_after and badge not in badges:
             badges = [*badges, badge]
-            reply.say("quiz.badge", name=_name(reply, right_answer))
+            reply.say("quiz.badge", name=_name(reply, chosen))
             reply.set(badges=badges)
             reply.record("badge", badge_id=badge)
-    else:
-        reply.say("quiz.wrong", name=_name(reply, right_answer), short=short)
     state["round"] += 1
     if state["round"] < len(state["items"]):
-        answer_next = str(data.tactic_of(state["items"][state["round"]]))
-        state["options"] = _options(data, answer_next, random.Random())  # noqa: S311
+        count = data.rules(turn.slot("age_band")).options_per_round
+        next_item = state["items"][state["round"]]
+        state["options"] = _options(data, next_item, count, random.Random())  # noqa: S311
         _render_round(reply, state)
         return reply.set(quiz=state, mode="quiz")
     return _finish(reply, state, badges)
@@ -360,6 +502,13 @@ def _judge(turn: Turn, state: dict[str, Any], chosen: str) -> Reply:
 def _finish(reply: Reply, state: dict[str, Any], badges: list[str]) -> Reply:
     reply.say("quiz.end", right=state["right"], total=len(state["items"]), points=state["points"])
     owned = [b.removeprefix("badge_") for b in badges if b.removeprefix("badge_") in TACTICS]
+    reply.custom(
+        "quiz_end",
+        right=state["right"],
+        total=len(state["items"]),
+        points=state["points"],
+        badges=[f"badge_{t}" for t in owned],
+    )
     if owned:
         reply.say("quiz.badges", names=", ".join(_name(reply, t) for t in owned))
     else:

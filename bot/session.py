@@ -12,6 +12,8 @@ from bot.language import valid as valid_language
 LEARNER_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 CLASS_CODE = re.compile(r"^[A-Z0-9]{4,8}$")
 AGE_BANDS = ("8-10", "11-13")
+# Metadata "age_band": "any" (the child chose not to say) clears the band.
+ANY_AGE = "any"
 
 
 def slots_from_metadata(metadata: Any, current: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -33,6 +35,8 @@ def slots_from_metadata(metadata: Any, current: dict[str, Any] | None = None) ->
     band = metadata.get("age_band")
     if band in AGE_BANDS and current.get("age_band") != band:
         changes["age_band"] = band
+    elif band == ANY_AGE and current.get("age_band") is not None:
+        changes["age_band"] = None
     code = metadata.get("class_code")
     code = code.upper() if isinstance(code, str) else None
     if code and CLASS_CODE.match(code) and current.get("class_code") != code:

@@ -5,7 +5,10 @@ story's sets are picked up without touching this script):
 
 - ``free_text_choices*.<lang>.yml``: how often a typed answer picks the
   expected choice (or, for items labelled null, is not guessed at);
-- ``rehearsal*.<lang>.yml``: how often a practice reply gets the expected kind.
+- ``rehearsal*.<lang>.yml``: how often a practice reply gets the expected kind;
+- ``quiz_answers*.<lang>.yml``: how often an answer typed in the quiz is read
+  as the expected trick (``ask``: Lumi asks which one was meant; null: not an
+  answer) and, when the item says ``right``, judged right or wrong as labelled.
 
 The shared sets come first (``free_text_choices``, ``rehearsal``, then their
 ``_holdout``, ``_fresh``… variants), then the per-story sets
@@ -38,12 +41,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import yaml  # noqa: E402
 
+from bot import quiz  # noqa: E402
 from bot import text as texts  # noqa: E402
 from bot.paths import DATA_DIR  # noqa: E402
 from bot.stories import model, understand  # noqa: E402
 
 EVAL_DIR = DATA_DIR / "eval" / "stories"
-KINDS = ("free_text_choices", "rehearsal")
+KINDS = ("free_text_choices", "rehearsal", "quiz_answers")
 # Shared (not per-story) variants, in the order they were written.
 SHARED_ORDER = ("", "_holdout", "_fresh", "_fresh2", "_fresh3", "_fresh4")
 
@@ -163,9 +167,38 @@ def eval_rehearsal(
     return right, len(items)
 
 
+def _read_quiz_answer(text: str, options: list[str]) -> str | None:
+    reading = quiz.read_answer(text, options)
+    return "ask" if reading.ask else reading.tactic
+
+
+def eval_quiz(
+    name: str, lang: str, use_model: bool, verbose: bool, only: frozenset[str] | None = None
+) -> tuple[int, int]:
+    """Quiz answers (``only``, a set of story ids, does not apply to the quiz)."""
+    right = 0
+    items = _items(name, lang)
+    for item in items:
+        found = _read_quiz_answer(str(item["text"]), list(item["options"]))
+        ok = found in _expected(item["expected"])
+        judged = None
+        if ok and "right" in item and found not in (None, "ask"):
+            judged = quiz.is_right(str(item["item"]), str(found))
+            ok = judged == item["right"]
+        right += ok
+        if verbose and not ok:
+            print(
+                f"  MISS {name}.{lang} {item['item']} {item['options']}: {item['text']!r} -> "
+                f"{found} (judged right: {judged}), expected {item['expected']}"
+                + (f" right={item['right']}" if "right" in item else "")
+            )
+    return right, len(items)
+
+
 RUNNERS: dict[str, Callable[[str, str, bool, bool, frozenset[str] | None], tuple[int, int]]] = {
     "free_text_choices": eval_choices,
     "rehearsal": eval_rehearsal,
+    "quiz_answers": eval_quiz,
 }
 
 
@@ -235,6 +268,7 @@ def print_markdown(results: dict[str, list[Result]]) -> None:
     for label, kinds in (
         ("all choices", ("free_text_choices",)),
         ("all rehearsal", ("rehearsal",)),
+        ("all quiz answers", ("quiz_answers",)),
         ("all sets", KINDS),
     ):
         cells = []

@@ -11,7 +11,8 @@ State lives in slots (written only through ``Reply.set``):
 
   ``history`` holds what was chosen (choice ids and, on rehearsal steps, the
   kind of reply: never the words typed); ``tries`` counts replies not
-  understood on the current step.
+  understood on the current step; ``hinted`` (optional) is true on a
+  rehearsal step after a risky reply got its hint and a second try.
 - ``mode``: ``"story"`` while a story runs, ``"menu"`` after it.
 - read only: ``coplay`` (bool), ``age_band``, ``country``.
 
@@ -27,10 +28,21 @@ from bot import class_space, helplines
 from bot import text as texts
 from bot.conversation import Reply, Turn, payload
 from bot.stories import understand
-from bot.stories.model import AGE_BANDS, SHOW_EXAMPLE, Step, Story, get_story, stories
+from bot.stories.model import (
+    AGE_BANDS,
+    SHOW_EXAMPLE,
+    Step,
+    Story,
+    get_story,
+    spot_phrases,
+    stories,
+)
+from bot.tactics import TACTICS
 
 STATE_VERSION = 1
-SAFE_REPLIES = ("refuse", "set_boundary", "tell_adult", "block_report", "ignore")
+SAFE_REPLIES = ("refuse", "set_boundary", "name_trick", "tell_adult", "block_report", "ignore")
+# What made a practice reply risky, by the risky strategy that was read.
+RISKY_PARTS = ("share_info", "agree", "keep_secret", "go_along")
 
 
 # --- state ------------------------------------------------------------------
@@ -50,7 +62,9 @@ def new_state(story: Story) -> dict[str, Any]:
 
 def _copy_state(raw: dict[str, Any]) -> dict[str, Any]:
     history = raw.get("history")
+    extra = {"hinted": True} if raw.get("hinted") is True else {}
     return {
+        **extra,
         "v": STATE_VERSION,
         "id": raw["id"],
         "step": raw["step"],
@@ -151,9 +165,83 @@ def _ask_again(reply: Reply, story: Story, step: Step, key: str) -> Reply:
 # --- showing a step -----------------------------------------------------------
 
 
+def segments(text: str, spots: dict[str, list[str]]) -> list[dict[str, str | None]]:
+    """``text`` cut into pieces, each either plain (``tactic`` null) or words that
+    are a trick: the first place each phrase appears, never overlapping."""
+    found: list[tuple[int, int, str]] = []
+    for tactic, phrases in spots.items():
+        for phrase in phrases:
+            start = text.find(phrase)
+            if start < 0:
+                continue
+            end = start + len(phrase)
+            if all(end <= a or start >= b for a, b, _ in found):
+                found.append((start, end, tactic))
+    pieces: list[dict[str, str | None]] = []
+    at = 0
+    for start, end, tactic in sorted(found):
+        if start > at:
+            pieces.append({"text": text[at:start], "tactic": None})
+        pieces.append({"text": text[start:end], "tactic": tactic})
+        at = end
+    if at < len(text):
+        pieces.append({"text": text[at:], "tactic": None})
+    return pieces
+
+
+def _message(reply: Reply, story: Story, step: Step) -> None:
+    """The manipulator's message as it looks on screen (``story_message``), when
+    the step has one in its texts."""
+    key = story.key("steps", step.id, "message")
+    if not texts.has(key, reply.lang):
+        return
+    text = _t(reply, key)
+    sender = next(
+        (
+            _t(reply, k)
+            for k in (story.key("steps", step.id, "sender"), story.key("sender"))
+            if texts.has(k, reply.lang)
+        ),
+        _t(reply, "story_ui.chat.someone"),
+    )
+    app = step.app or story.chat.app
+    own_app = story.key("app_name")
+    app_name = (
+        _t(reply, own_app) if texts.has(own_app, reply.lang) else _t(reply, f"story_ui.chat.{app}")
+    )
+    spots = {
+        tactic: spot_phrases(_t(reply, k))
+        for tactic in TACTICS
+        if texts.has(k := story.key("steps", step.id, "spot", tactic), reply.lang)
+    }
+    reply.custom(
+        "story_message",
+        story_id=story.id,
+        step=step.id,
+        app=app,
+        app_name=app_name,
+        sender=sender,
+        avatar=story.chat.avatar,
+        time=story.time_of(step),
+        text=text,
+        segments=segments(text, spots),
+    )
+
+
+def _picture(reply: Reply, story: Story) -> None:
+    """The story's illustration (``story_picture``) with its alt text."""
+    own = story.key("picture")
+    if texts.has(own, reply.lang):
+        alt, picture = _t(reply, own), story.id
+    else:
+        alt, picture = _t(reply, "story_ui.picture_default"), "default"
+    reply.custom("story_picture", story_id=story.id, picture=picture, alt=alt)
+
+
 def render_step(reply: Reply, story: Story, step: Step, coplay: bool) -> Reply:
-    """The step's text, the co-play question (if on) and the buttons."""
+    """The step's text, its message as on screen, the co-play question (if on), the buttons."""
     reply.say_text(_t(reply, story.key("steps", step.id, "text")))
+    _message(reply, story, step)
     if coplay:
         question = _t(reply, story.key("steps", step.id, "coplay"))
         reply.say_text(_t(reply, "story_ui.coplay.question", question=question))
@@ -170,6 +258,7 @@ def _go_to(reply: Reply, turn: Turn, story: Story, state: dict[str, Any], next_i
         return _finish(reply, turn, story, state, step)
     state["step"] = step.id
     state["tries"] = 0
+    state.pop("hinted", None)
     render_step(reply, story, step, _coplay(turn))
     return reply.set(story=state, mode="story")
 
@@ -233,11 +322,15 @@ def _finish(reply: Reply, turn: Turn, story: Story, state: dict[str, Any], end: 
     if _coplay(turn):
         question = _t(reply, story.key("steps", end.id, "coplay"))
         reply.say_text(_t(reply, "story_ui.coplay.question", question=question))
-    lines = [_t(reply, "story_ui.recap.title"), _t(reply, story.key("recap"))]
+    met = met_tactics(story, state)
+    lines = [_t(reply, "story_ui.recap.title")]
+    if len(met) == len(story.tactics):
+        lines.append(_t(reply, story.key("recap")))  # the story's own recap names them all
     reply.say_text("\n\n".join(lines))
-    if story.tactics:
-        tricks = [_t(reply, "story_ui.recap.tricks")]
-        for tactic in story.tactics:
+    if met:
+        key = "story_ui.recap.tricks" if len(met) == len(story.tactics) else "story_ui.recap.path"
+        tricks = [_t(reply, key, name=_character(reply, story))]
+        for tactic in met:
             tricks.append(
                 _t(
                     reply,
@@ -246,6 +339,8 @@ def _finish(reply: Reply, turn: Turn, story: Story, state: dict[str, Any], end: 
                     todo=_t(reply, f"tactics.{tactic}.todo"),
                 )
             )
+        if len(met) < len(story.tactics):
+            tricks.append("\n" + _t(reply, "story_ui.recap.more"))
         reply.say_text("\n".join(tricks))
     reply.say_text(_progress(reply, story, state))
     country = _country(turn)
@@ -267,6 +362,13 @@ def _finish(reply: Reply, turn: Turn, story: Story, state: dict[str, Any], end: 
         buttons.insert(0, _button(reply, "story_ui.buttons.help", "help"))
     reply.say("story_ui.recap.next", buttons=buttons)
     return reply.set(story=None, mode="menu")
+
+
+def met_tactics(story: Story, state: dict[str, Any]) -> list[str]:
+    """The story's tricks shown on the steps this path went through (story order)."""
+    visited = {str(h.get("step")) for h in state.get("history", [])}
+    shown = {story.steps[s].tactic for s in visited if s in story.steps}
+    return [t for t in story.tactics if t in shown]
 
 
 def _progress(reply: Reply, story: Story, state: dict[str, Any]) -> str:
@@ -313,41 +415,96 @@ def _rehearsal_example(
 
 
 def _rehearse(turn: Turn, story: Story, step: Step, state: dict[str, Any]) -> Reply:
+    """Judge a practice reply. A risky one gets what was risky in it, one hint
+    and a second try; a safe one why it works; the four protective replies are
+    named. Only the kind of reply is kept, never the words."""
     reading = understand.read_rehearsal(turn.text)
+    second_try = state.get("hinted") is True
     if reading.category is None:
-        if reading.unsure or state["tries"] >= 1:
+        if reading.unsure or state["tries"] >= 1 or second_try:
             return _rehearsal_example(turn, story, step, state, unsure=True)
         reply = Reply(turn.lang)
         state["tries"] += 1
         _ask_again(reply, story, step, "story_ui.rehearsal.retry")
         return reply.set(story=state, mode="story")
+    if reading.category == "risky" and not second_try:
+        return _coach(turn, story, step, state, reading)
     reply = Reply(turn.lang)
     name = _character(reply, story)
     category = reading.category
-    if category == "risky" and step.tactic:
-        feedback = _t(
-            reply,
-            "story_ui.rehearsal.feedback.risky_trick",
-            name=name,
-            trick=_trick_name(reply, step.tactic),
-        )
-    else:
-        feedback = _t(reply, f"story_ui.rehearsal.feedback.{category}", name=name)
-    example = _t(reply, story.key("steps", step.id, "example"))
-    stronger = _t(reply, "story_ui.rehearsal.stronger", example=example)
-    reply.say_text(f"{feedback}\n\n{stronger}")
     safe = category in SAFE_REPLIES
-    state["history"].append({"step": step.id, "reply": category, "safe": safe})
+    parts = []
+    if safe:
+        if second_try:
+            parts.append(_t(reply, "story_ui.rehearsal.better"))
+        parts.append(_t(reply, f"story_ui.rehearsal.feedback.{category}", name=name))
+        parts.append(_t(reply, f"story_ui.rehearsal.why.{category}"))
+        parts.append(_t(reply, "story_ui.rehearsal.four"))
+    else:
+        parts.append(_t(reply, "story_ui.rehearsal.still_risky"))
+        parts.append(_risky_part(reply, reading))
+    example = _t(reply, story.key("steps", step.id, "example"))
+    key = "story_ui.rehearsal.stronger" if safe else "story_ui.rehearsal.example"
+    parts.append(_t(reply, key, example=example))
+    reply.say_text("\n\n".join(parts))
+    entry: dict[str, Any] = {"step": step.id, "reply": category, "safe": safe}
+    if second_try:
+        entry["second_try"] = True
+    state["history"].append(entry)
     _mark(state, step.tactic, safe)
     return _go_to(reply, turn, story, state, str(step.next))
+
+
+def _risky_part(reply: Reply, reading: understand.RehearsalReading) -> str:
+    """What was risky in a reply, from the risky strategy read in it."""
+    risky = [s for s in reading.strategies if s in RISKY_PARTS]
+    part = risky[0] if risky else "other"
+    return _t(reply, f"story_ui.rehearsal.risky_part.{part}")
+
+
+def _hint(reply: Reply, story: Story, step: Step) -> str:
+    """The step's own hint if it has one, else its trick's, else a general one."""
+    own = story.key("steps", step.id, "hint")
+    if texts.has(own, reply.lang):
+        return _t(reply, "story_ui.rehearsal.hint.own", hint=_t(reply, own))
+    return _t(reply, f"story_ui.rehearsal.hint.{step.tactic or 'default'}")
+
+
+def _coach(
+    turn: Turn,
+    story: Story,
+    step: Step,
+    state: dict[str, Any],
+    reading: understand.RehearsalReading,
+) -> Reply:
+    """A first risky reply: kind words, what was risky, one hint, a second try."""
+    reply = Reply(turn.lang)
+    name = _character(reply, story)
+    if step.tactic:
+        trick = _trick_name(reply, step.tactic)
+        feedback = _t(reply, "story_ui.rehearsal.feedback.risky_trick", name=name, trick=trick)
+    else:
+        feedback = _t(reply, "story_ui.rehearsal.feedback.risky", name=name)
+    parts = [feedback, _risky_part(reply, reading), _hint(reply, story, step)]
+    reply.say_text("\n\n".join(parts))
+    reply.say_text(
+        _t(reply, "story_ui.rehearsal.try_again", name=name), _example_button(reply, story, step)
+    )
+    state["hinted"] = True
+    state["tries"] = 0
+    return reply.set(story=state, mode="story")
 
 
 # --- public handlers ----------------------------------------------------------
 
 
+def _band(value: object) -> str | None:
+    return value if isinstance(value, str) and value in AGE_BANDS else None
+
+
 def _sorted_stories(turn: Turn) -> list[Story]:
-    """Every story (the child's age band first); in a class session, the teacher's
-    selection only, in the teacher's order (``bot.class_space``)."""
+    """Every story (8-10 first); in a class session, the teacher's selection
+    only, in the teacher's order (``bot.class_space``)."""
     space = class_space.of_turn(turn)
     if space is not None:
         known = stories()
@@ -356,12 +513,7 @@ def _sorted_stories(turn: Turn) -> list[Story]:
             chosen = [s for s in chosen if s.age_band == space.age_band] or chosen
         if chosen:
             return chosen
-    band = turn.slot("age_band")
-    band = band if band in AGE_BANDS else None
-    found = sorted(stories().values(), key=lambda s: s.id)
-    if band:
-        found.sort(key=lambda s: s.age_band != band)
-    return found
+    return sorted(stories().values(), key=lambda s: (AGE_BANDS.index(s.age_band), s.id))
 
 
 def _country(turn: Turn) -> str | None:
@@ -373,10 +525,20 @@ def _country(turn: Turn) -> str | None:
     return country
 
 
-def list_stories(turn: Turn) -> Reply:
-    """``/list_stories``: the ``story_list`` payload and one button per story."""
+def list_stories(turn: Turn, band: object = None) -> Reply:
+    """``/list_stories``: the ``story_list`` payload and one button per story.
+
+    In a class session, the teacher's selection. Otherwise, with an age band
+    (``band``, from a ``/list_stories{"age_band": ...}`` button, else the
+    ``age_band`` slot) only that band's stories are listed, with a button to
+    the other band's; without one, every story (8-10 first).
+    """
     reply = Reply(turn.lang)
+    in_class = class_space.of_turn(turn) is not None
+    chosen = None if in_class else _band(band) or _band(turn.slot("age_band"))
     found = _sorted_stories(turn)
+    if chosen:
+        found = [s for s in found if s.age_band == chosen]
     reply.custom(
         "story_list",
         stories=[
@@ -389,11 +551,16 @@ def list_stories(turn: Turn) -> Reply:
         ages = _t(reply, "story_ui.list.ages", band=story.age_band)
         title = _t(reply, "story_ui.list.button", title=_t(reply, story.key("title")), ages=ages)
         buttons.append({"title": title, "payload": payload("start_story", story_id=story.id)})
+    if chosen:
+        for other in (b for b in AGE_BANDS if b != chosen):
+            link = payload("list_stories", age_band=other)
+            buttons.append(reply.button("story_ui.list.other_band", link, band=other))
     if _coplay(turn):
         buttons.append(_button(reply, "story_ui.coplay.button_off", "coplay", on=False))
     else:
         buttons.append(_button(reply, "story_ui.coplay.button_on", "coplay", on=True))
-    return reply.say("story_ui.list.title", buttons=buttons)
+    key = "story_ui.list.title_band" if chosen else "story_ui.list.title"
+    return reply.say(key, buttons=buttons, band=chosen or "")
 
 
 def start_story(turn: Turn, story_id: object) -> Reply:
@@ -410,6 +577,7 @@ def start_story(turn: Turn, story_id: object) -> Reply:
     reply.say(
         "story_ui.start", title=_t(reply, story.key("title")), intro=_t(reply, story.key("intro"))
     )
+    _picture(reply, story)
     state = new_state(story)
     reply.record("story_start", story_id=story.id)
     render_step(reply, story, story.steps[story.start], _coplay(turn))
@@ -488,7 +656,9 @@ def handle_text(turn: Turn) -> Reply:
         return _apply_choice(turn, story, step, state, match.choice_id)
     reply = Reply(turn.lang)
     state["tries"] += 1
-    key = "story_ui.unsure" if match.how == "unsure" else "story_ui.not_understood"
+    key = {"unsure": "story_ui.unsure", "which": "story_ui.which"}.get(
+        match.how, "story_ui.not_understood"
+    )
     return _ask_again(reply, story, step, key).set(story=state, mode="story")
 
 

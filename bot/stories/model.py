@@ -31,17 +31,43 @@ MAX_CHOICES = 4
 SHOW_EXAMPLE = "show_example"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
+# How the manipulator's messages look on screen (all optional, see docs/stories.md).
+APPS: tuple[str, ...] = ("game_chat", "dm", "photo_chat")
+AVATAR_COLOURS: tuple[str, ...] = (
+    "blue",
+    "green",
+    "orange",
+    "pink",
+    "purple",
+    "red",
+    "teal",
+    "brown",
+)
+DEFAULT_APP = "game_chat"
+DEFAULT_START_TIME = "16:30"
+MINUTES_PER_STEP = 3
+TIME_PATTERN = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
 # Texts every story needs, every step needs, and per kind of step.
 STORY_TEXTS = ("title", "intro", "character", "recap", "who_to_tell")
+# Optional: the sender's name and the app's name on the message mock-ups, the
+# alt text of the story's own illustration, and a note for the teacher printed
+# with the story in the lesson plan.
+OPTIONAL_STORY_TEXTS = ("sender", "app_name", "picture", "teacher_note")
+# Optional on any step but the end: the message as it appears on screen, the
+# words that are the trick ("spot.<tactic>": phrases of the message, "|" between
+# them), and a sender of its own.
+OPTIONAL_MESSAGE_TEXTS = ("message", "sender")
 STEP_TEXTS = ("text", "coplay")
 CHOICE_TEXTS = ("label", "feedback")
 REHEARSAL_TEXTS = ("example",)
 OPTIONAL_CHOICE_STEP_TEXTS = ("question",)
-# A note for the teacher, printed with the story in the lesson plan.
-OPTIONAL_STORY_TEXTS = ("teacher_note",)
+OPTIONAL_REHEARSAL_TEXTS = ("hint",)
 
-_STORY_KEYS = {"id", "age_band", "tactics", "start", "steps"}
-_STEP_KEYS = {"tactic", "choices", "rehearsal", "next", "end"}
+_STORY_KEYS = {"id", "age_band", "tactics", "start", "steps", "chat"}
+_STEP_KEYS = {"tactic", "choices", "rehearsal", "next", "end", "chat"}
+_CHAT_KEYS = {"app", "avatar", "start"}
+_STEP_CHAT_KEYS = {"app", "time"}
 _CHOICE_KEYS = {"id", "next", "safe", "strategy", "keywords"}
 _PLACEHOLDER = re.compile(r"%(?!%)")
 
@@ -65,12 +91,23 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Chat:
+    """How a story's messages look: the app kind, the avatar colour, the first time."""
+
+    app: str = DEFAULT_APP
+    avatar: str | None = None
+    start: str = DEFAULT_START_TIME
+
+
+@dataclass(frozen=True)
 class Step:
     id: str
     kind: str  # "choice", "rehearsal" or "end"
     tactic: str | None = None
     choices: tuple[Choice, ...] = ()
     next: str | None = None
+    app: str | None = None  # this step's app, when it differs from the story's
+    time: str | None = None  # this step's clock time on the mock-up
 
     def choice(self, choice_id: object) -> Choice | None:
         for choice in self.choices:
@@ -95,6 +132,7 @@ class Story:
     start: str
     steps: Mapping[str, Step]
     source: Path
+    chat: Chat = field(default_factory=Chat)
 
     def key(self, *parts: str) -> str:
         """The locale key of a text of this story: ``stories.<id>.<parts>``."""
@@ -103,14 +141,32 @@ class Story:
     def step(self, step_id: object) -> Step | None:
         return self.steps.get(step_id) if isinstance(step_id, str) else None
 
+    def depth(self, step_id: str) -> int:
+        """How many decisions it takes at least to reach a step from the start."""
+        return _depths(self).get(step_id, 0)
+
+    def time_of(self, step: Step) -> str:
+        """The clock time on a step's message mock-up ("17:05")."""
+        if step.time:
+            return step.time
+        hours, minutes = (int(x) for x in self.chat.start.split(":"))
+        total = (hours * 60 + minutes + MINUTES_PER_STEP * self.depth(step.id)) % (24 * 60)
+        return f"{total // 60:02d}:{total % 60:02d}"
+
     def text_keys(self) -> tuple[set[str], set[str]]:
         """(required keys, optional keys) of this story's locale file."""
+        from bot.tactics import TACTICS
+
         required = {self.key(name) for name in STORY_TEXTS}
-        optional = {self.key(name) for name in OPTIONAL_STORY_TEXTS}
+        optional: set[str] = {self.key(name) for name in OPTIONAL_STORY_TEXTS}
         for step in self.steps.values():
             required |= {self.key("steps", step.id, name) for name in STEP_TEXTS}
+            if step.kind != "end":
+                optional |= {self.key("steps", step.id, n) for n in OPTIONAL_MESSAGE_TEXTS}
+                optional |= {self.key("steps", step.id, "spot", t) for t in TACTICS}
             if step.kind == "rehearsal":
                 required |= {self.key("steps", step.id, n) for n in REHEARSAL_TEXTS}
+                optional |= {self.key("steps", step.id, n) for n in OPTIONAL_REHEARSAL_TEXTS}
             for choice in step.choices:
                 required |= {
                     self.key("steps", step.id, "choices", choice.id, n) for n in CHOICE_TEXTS
@@ -118,6 +174,19 @@ class Story:
             if step.kind == "choice":
                 optional |= {self.key("steps", step.id, n) for n in OPTIONAL_CHOICE_STEP_TEXTS}
         return required, optional
+
+
+def _depths(story: Story) -> dict[str, int]:
+    depths = {story.start: 0}
+    todo = [story.start]
+    while todo:
+        current = todo.pop(0)
+        step = story.steps.get(current)
+        for target in step.targets if step else []:
+            if target not in depths:
+                depths[target] = depths[current] + 1
+                todo.append(target)
+    return depths
 
 
 # --- reading YAML -----------------------------------------------------------
@@ -240,12 +309,55 @@ def _parse_choice(
     )
 
 
+def _parse_chat(raw: object, out: _Collector) -> Chat:
+    """The story's optional ``chat`` (app, avatar, start time)."""
+    if raw is None:
+        return Chat()
+    if not isinstance(raw, dict):
+        out.story("'chat' must be a mapping with app, avatar, start")
+        return Chat()
+    for extra in sorted(set(raw) - _CHAT_KEYS):
+        out.story(f"chat: unknown field '{extra}'")
+    app = raw.get("app", DEFAULT_APP)
+    if app not in APPS:
+        out.story(f"chat: unknown app '{app}' (one of {', '.join(APPS)})")
+        app = DEFAULT_APP
+    avatar = raw.get("avatar")
+    if avatar is not None and avatar not in AVATAR_COLOURS:
+        out.story(f"chat: unknown avatar '{avatar}' (one of {', '.join(AVATAR_COLOURS)})")
+        avatar = None
+    start = raw.get("start", DEFAULT_START_TIME)
+    if not isinstance(start, str) or not TIME_PATTERN.match(start):
+        out.story(f'chat: start must be a time like "17:05" (quote it), not {start!r}')
+        start = DEFAULT_START_TIME
+    return Chat(app=str(app), avatar=avatar, start=start)
+
+
+def _parse_step_chat(step_id: str, raw: object, out: _Collector) -> tuple[str | None, str | None]:
+    if raw is None:
+        return None, None
+    if not isinstance(raw, dict):
+        out.step(step_id, "'chat' must be a mapping with app and/or time")
+        return None, None
+    for extra in sorted(set(raw) - _STEP_CHAT_KEYS):
+        out.step(step_id, f"chat: unknown field '{extra}'")
+    app, time = raw.get("app"), raw.get("time")
+    if app is not None and app not in APPS:
+        out.step(step_id, f"chat: unknown app '{app}' (one of {', '.join(APPS)})")
+        app = None
+    if time is not None and (not isinstance(time, str) or not TIME_PATTERN.match(time)):
+        out.step(step_id, f'chat: time must be like "17:05" (quote it), not {time!r}')
+        time = None
+    return app, time
+
+
 def _parse_step(step_id: str, raw: object, strategies: set[str], out: _Collector) -> Step | None:
     if not isinstance(raw, dict):
         out.step(step_id, "a step must be a mapping")
         return None
     for extra in sorted(set(raw) - _STEP_KEYS):
         out.step(step_id, f"unknown field '{extra}'")
+    app, time = _parse_step_chat(step_id, raw.get("chat"), out)
     tactic = raw.get("tactic")
     if tactic is not None and tactic not in TACTICS:
         out.step(step_id, f"unknown tactic '{tactic}' (known: {', '.join(TACTICS)})")
@@ -258,7 +370,7 @@ def _parse_step(step_id: str, raw: object, strategies: set[str], out: _Collector
     if kind == "end":
         if raw.get("end") is not True or "next" in raw or "choices" in raw:
             out.step(step_id, "an end step is 'end: true' with no next and no choices")
-        return Step(id=step_id, kind="end", tactic=tactic)
+        return Step(id=step_id, kind="end", tactic=tactic, app=app, time=time)
     if kind == "rehearsal":
         if raw.get("rehearsal") is not True:
             out.step(step_id, "write 'rehearsal: true'")
@@ -266,7 +378,7 @@ def _parse_step(step_id: str, raw: object, strategies: set[str], out: _Collector
         if not isinstance(nxt, str):
             out.step(step_id, "a rehearsal step needs 'next'")
             return None
-        return Step(id=step_id, kind="rehearsal", tactic=tactic, next=nxt)
+        return Step(id=step_id, kind="rehearsal", tactic=tactic, next=nxt, app=app, time=time)
     raw_choices = raw.get("choices")
     if not isinstance(raw_choices, list):
         out.step(step_id, "'choices' must be a list")
@@ -294,7 +406,9 @@ def _parse_step(step_id: str, raw: object, strategies: set[str], out: _Collector
         seen_strategies.add(choice.strategy)
     if choices and not any(c.safe for c in choices):
         out.step(step_id, "needs at least one safe choice")
-    return Step(id=step_id, kind="choice", tactic=tactic, choices=tuple(choices))
+    return Step(
+        id=step_id, kind="choice", tactic=tactic, choices=tuple(choices), app=app, time=time
+    )
 
 
 def _check_graph(story: Story, out: _Collector) -> None:
@@ -405,6 +519,7 @@ def parse_story(path: Path, raw: object, strategies: set[str]) -> tuple[Story | 
         start=start,
         steps=steps,
         source=path,
+        chat=_parse_chat(raw.get("chat"), out),
     )
     if len(steps) == len(raw_steps):
         _check_graph(story, out)
@@ -433,7 +548,37 @@ def check_texts(story: Story, table: Mapping[str, Mapping[str, Any]]) -> list[st
                 _report(out, where, f"unused text '{key}' in '{lang}' (typo in an id?)")
             elif isinstance(value, str) and _PLACEHOLDER.search(value.replace("%%", "")):
                 _report(out, where, f"text '{key}' in '{lang}': no '%' in story texts")
+            elif not isinstance(value, str) or not value.strip():
+                _report(out, where, f"text '{key}' in '{lang}' is empty or not a string")
+        _check_spots(story, entries, lang, out)
     return out.errors
+
+
+def spot_phrases(value: object) -> list[str]:
+    """The phrases of a ``spot.<tactic>`` text ("free gems|It's a gift!")."""
+    if not isinstance(value, str):
+        return []
+    return [p.strip() for p in value.split("|") if p.strip()]
+
+
+def _check_spots(story: Story, entries: Mapping[str, Any], lang: str, out: _Collector) -> None:
+    """Each ``spot`` phrase is words of the step's message, for a trick the story teaches."""
+    for step in story.steps.values():
+        prefix = story.key("steps", step.id, "spot") + "."
+        message = entries.get(story.key("steps", step.id, "message"))
+        for key in sorted(k for k in entries if k.startswith(prefix)):
+            tactic = key[len(prefix) :]
+            if tactic not in story.tactics:
+                out.step(step.id, f"spot.{tactic} in '{lang}': not a trick this story teaches")
+            if not isinstance(message, str):
+                out.step(step.id, f"spot.{tactic} in '{lang}': the step has no 'message'")
+                continue
+            for phrase in spot_phrases(entries[key]):
+                if phrase not in message:
+                    out.step(
+                        step.id,
+                        f"spot.{tactic} in '{lang}': {phrase!r} is not in the step's message",
+                    )
 
 
 def _where(story: Story, key: str) -> str | None:

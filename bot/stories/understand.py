@@ -29,7 +29,15 @@ from bot.paths import DATA_DIR
 STRATEGIES_PATH = DATA_DIR / "roleplay" / "strategies.yml"
 # Longest text read (a chat message is cut before it gets here anyway).
 MAX_CHARS = 500
-REHEARSAL_CATEGORIES = ("refuse", "set_boundary", "tell_adult", "block_report", "ignore", "risky")
+REHEARSAL_CATEGORIES = (
+    "refuse",
+    "set_boundary",
+    "name_trick",
+    "tell_adult",
+    "block_report",
+    "ignore",
+    "risky",
+)
 SAFE_REHEARSAL = frozenset(REHEARSAL_CATEGORIES) - {"risky"}
 # Words looked at around a match for a negation.
 NEGATION_BEFORE = 3
@@ -57,8 +65,11 @@ class Pattern:
     check_negation: bool = True
     negated: str | None = None  # overrides the strategy's ``negated``
     # Look for a negation inside the match too (strategy patterns: "je le dis pas
-    # a ma mere"); a choice's keywords hold their own words ("pas aujourd'hui").
+    # a ma mere"); a safe choice's keywords hold their own words ("pas aujourd'hui").
     inside: bool = True
+    # A pattern of a safe move that holds its own negation ("say no", "stop"):
+    # dropped when a negation stands before it ("she doesn't say no").
+    drop_if_negated: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,8 @@ class Lexicon:
     split_j: bool
     clause_words: frozenset[str]
     negation: Mapping[str, frozenset[str]]
+    shared_negation: frozenset[str]  # negation words that count for every language's patterns
+    subjects: frozenset[str]  # a subject after a negation ends it ("dit pas non elle l'envoie")
     unsure: tuple[re.Pattern[str], ...]
     ordinals: Mapping[str, int]
     ordinal_fillers: frozenset[str]
@@ -104,12 +117,13 @@ class Analysis:
     ordinal: int | None = None
     by_model: bool = False
     clauses: list[list[str]] = field(default_factory=list)
+    negation: bool = False  # the text holds a negation (guesses then never land on a risky move)
 
 
 @dataclass(frozen=True)
 class ChoiceMatch:
     choice_id: str | None
-    how: str  # label, number, words, fallback, same_side, model, unsure, none
+    how: str  # label, number, words, model, unsure, which (ask which choice), none
 
 
 # --- loading ----------------------------------------------------------------
@@ -128,7 +142,9 @@ def _compile(path: Path, where: str, pattern: str) -> re.Pattern[str]:
         raise _fail(path, f"{where}: bad pattern {pattern!r} ({exc})") from None
 
 
-def _parse_pattern(path: Path, where: str, lang: str, raw: Any, known: set[str]) -> Pattern:
+def _parse_pattern(
+    path: Path, where: str, lang: str, raw: Any, known: set[str], safe: bool
+) -> Pattern:
     if isinstance(raw, str):
         return Pattern(regex=_compile(path, where, raw), lang=lang)
     if not isinstance(raw, dict) or "re" not in raw:
@@ -139,12 +155,14 @@ def _parse_pattern(path: Path, where: str, lang: str, raw: Any, known: set[str])
     negated = raw.get("negated")
     if negated is not None and negated not in known:
         raise _fail(path, f"{where}: unknown strategy '{negated}' in 'negated'")
+    check_negation = bool(raw.get("neg", True))
     return Pattern(
         regex=_compile(path, where, str(raw["re"])),
         lang=lang,
         weight=float(raw.get("weight", 1.0)),
-        check_negation=bool(raw.get("neg", True)),
+        check_negation=check_negation,
         negated=negated,
+        drop_if_negated=safe and not check_negation,
     )
 
 
@@ -181,7 +199,7 @@ def parse_lexicon(path: Path, raw: Any) -> Lexicon:
         if unknown:
             raise _fail(path, f"{where}: unknown fallback strategies {unknown}")
         patterns = [
-            _parse_pattern(path, f"{where}.patterns.{lang}", lang, item, known)
+            _parse_pattern(path, f"{where}.patterns.{lang}", lang, item, known, body["safe"])
             for lang, items in _lang_lists(path, f"{where}.patterns", body.get("patterns")).items()
             for item in items
         ]
@@ -211,6 +229,13 @@ def parse_lexicon(path: Path, raw: Any) -> Lexicon:
         lang: frozenset(str(w) for w in items)
         for lang, items in _lang_lists(path, "negation", raw.get("negation")).items()
     }
+    not_shared = {str(w) for w in raw.get("negation_not_shared") or []}
+    shared_negation = frozenset(w for words in negation.values() for w in words) - not_shared
+    subjects = frozenset(
+        str(w)
+        for items in _lang_lists(path, "subjects", raw.get("subjects")).values()
+        for w in items
+    )
     unsure = tuple(
         _compile(path, "unsure", str(p))
         for items in _lang_lists(path, "unsure", raw.get("unsure")).values()
@@ -234,6 +259,8 @@ def parse_lexicon(path: Path, raw: Any) -> Lexicon:
         split_j=bool(raw.get("split_j_before_consonant", False)),
         clause_words=frozenset(str(w) for w in raw.get("clause_words") or []),
         negation=negation,
+        shared_negation=shared_negation,
+        subjects=subjects,
         unsure=unsure,
         ordinals=ordinals,
         ordinal_fillers=frozenset(str(w) for w in raw.get("ordinal_fillers") or []),
@@ -303,16 +330,59 @@ def _token_span(clause: str, start: int, end: int) -> tuple[int, int]:
     return first, max(last, first + 1)
 
 
+def _before(lexicon: Lexicon, tokens: list[str], start: int) -> list[str]:
+    """The words before a match that a negation may come from: at most
+    NEGATION_BEFORE, and none before a subject that follows them ("elle dit pas
+    non, elle l'envoie": the second "elle" starts a new statement)."""
+    if start < len(tokens) and tokens[start] in lexicon.subjects:
+        return []  # the match starts a statement of its own ("... elle l'envoie")
+    near = tokens[max(0, start - NEGATION_BEFORE) : start]
+    for index in range(len(near) - 1, -1, -1):
+        if near[index] in lexicon.subjects:
+            return near[index + 1 :]
+    return near
+
+
+def _after(lexicon: Lexicon, tokens: list[str], end: int) -> list[str]:
+    near = tokens[end : end + NEGATION_AFTER_FR]
+    for index, word in enumerate(near):
+        if word in lexicon.subjects:
+            return near[:index]
+    return near
+
+
+def _negations(lexicon: Lexicon, lang: str) -> frozenset[str]:
+    """A pattern's negation words: its language's, and the other languages' that
+    may be shared (children mix languages: "he does not block him")."""
+    return lexicon.negation.get(lang, frozenset()) | lexicon.shared_negation
+
+
 def _negated(lexicon: Lexicon, tokens: list[str], pattern: Pattern, span: tuple[int, int]) -> bool:
     if not pattern.check_negation:
         return False
-    near = tokens[max(0, span[0] - NEGATION_BEFORE) : span[0]]
+    near = _before(lexicon, tokens, span[0])
     if pattern.inside:
         near = near + tokens[span[0] : span[1]]
     if pattern.lang == "fr":
-        near = near + tokens[span[1] : span[1] + NEGATION_AFTER_FR]
-    negations = lexicon.negation.get(pattern.lang, frozenset())
+        near = near + _after(lexicon, tokens, span[1])
+    negations = _negations(lexicon, pattern.lang)
     return any(w in negations for w in near)
+
+
+def _double_negative(
+    lexicon: Lexicon, tokens: list[str], pattern: Pattern, span: tuple[int, int]
+) -> bool:
+    """A safe move's own negation under another one ("she doesn't say no",
+    "elle dit pas non", "he won't stop"): it does not say that move any more."""
+    if not pattern.drop_if_negated:
+        return False
+    negations = _negations(lexicon, pattern.lang)
+    return any(w in negations for w in _before(lexicon, tokens, span[0]))
+
+
+def has_negation(lexicon: Lexicon, clauses: list[list[str]]) -> bool:
+    """Does the text hold a negation word (of any language, but French "n")?"""
+    return any(w in lexicon.shared_negation for clause in clauses for w in clause)
 
 
 def _match_patterns(
@@ -336,7 +406,9 @@ def _match_patterns(
                 continue
             span = _token_span(clause, found.start(), found.end())
             goes_to: str | None = target
-            if _negated(lexicon, tokens, pattern, span):
+            if _double_negative(lexicon, tokens, pattern, span):
+                goes_to = None
+            elif _negated(lexicon, tokens, pattern, span):
                 goes_to = pattern.negated or negated_target
             if goes_to:
                 key = (goes_to, index, span)
@@ -388,7 +460,13 @@ def analyse(text: str, lexicon: Lexicon | None = None, *, use_model: bool = True
     clauses, unsure = _strip_unsure(lexicon, clauses)
     patterns = ((s.id, p, s.negated) for s in lexicon.strategies.values() for p in s.patterns)
     scores = _match_patterns(lexicon, clauses, patterns)
-    analysis = Analysis(scores=scores, unsure=unsure, ordinal=ordinal, clauses=clauses)
+    analysis = Analysis(
+        scores=scores,
+        unsure=unsure,
+        ordinal=ordinal,
+        clauses=clauses,
+        negation=has_negation(lexicon, clauses),
+    )
     if not scores and not unsure and ordinal is None and use_model and lexicon.model_enabled:
         guess = model_guess(" ".join(" ".join(c) for c in clauses), lexicon)
         if guess is not None:
@@ -490,12 +568,13 @@ def choice_for(
     analysis = analyse(text, lexicon, use_model=False)
     if analysis.ordinal is not None and 1 <= analysis.ordinal <= len(choices):
         return ChoiceMatch(choices[analysis.ordinal - 1].id, "number")
-    # A risky choice's keyword with a negation before it ("she doesn't click
-    # it", « il paie pas ») is a refusal of that move.
+    # A risky choice's keywords are negated even inside their match ("il dit
+    # pas quelle ecole" is not giving the school), and a negated risky keyword
+    # ("she doesn't click it", « il paie pas ») is a refusal of that move.
     keyword_patterns = (
         (
             choice.id,
-            Pattern(regex=re.compile(p), lang=lang, inside=False),
+            Pattern(regex=re.compile(p), lang=lang, inside=not choice.safe),
             None if choice.safe else _REFUSED,
         )
         for choice in choices
@@ -507,17 +586,20 @@ def choice_for(
     refused = keyword_scores.pop(_REFUSED, 0.0)
     if refused and REFUSAL in lexicon.strategies:
         scores = {**scores, REFUSAL: max(scores.get(REFUSAL, 0.0), STRONG)}
-    found = _pick(choices, scores, keyword_scores, lexicon)
+    negation = analysis.negation
+    found = _pick(choices, scores, keyword_scores, lexicon, negation=negation)
     if found is not None:
         return ChoiceMatch(found, "words")
     if not scores and not analysis.unsure and use_model and lexicon.model_enabled:
         guess = model_guess(" ".join(" ".join(c) for c in analysis.clauses), lexicon)
         if guess is not None:
-            found = _pick(choices, {guess: 1.0}, {}, lexicon)
+            found = _pick(choices, {guess: 1.0}, {}, lexicon, negation=negation, guess=True)
             if found is not None:
                 return ChoiceMatch(found, "model")
     if analysis.unsure:
         return ChoiceMatch(None, "unsure")
+    if negation and (analysis.scores or keyword_scores):
+        return ChoiceMatch(None, "which")  # words were there, but a negation: never guess
     return ChoiceMatch(None, "none")
 
 
@@ -553,10 +635,24 @@ def _pick(
     scores: Mapping[str, float],
     keyword_scores: Mapping[str, float],
     lexicon: Lexicon,
+    *,
+    negation: bool = False,
+    guess: bool = False,
 ) -> str | None:
+    """The choice the scores point to, or ``None`` (ask again).
+
+    With a negation in the text, only a clear move (a full pattern or a
+    keyword, not a vague word, a fallback or a guess) may pick a risky choice:
+    a negation never flips a choice ("she doesn't tell" on a step whose risky
+    choice is answering every question). A model's ``guess`` then never does.
+    """
+    if guess and negation:
+        choices = [c for c in choices if c.safe]
+        if not choices:
+            return None
     order = {s: i for i, s in enumerate(lexicon.priority)}
     ranked = lexicon.rank(scores)
-    risky_allowed = _risky_allowed(scores, ranked, lexicon)
+    risky_allowed = not negation and _risky_allowed(scores, ranked, lexicon)
     direct = {c.id: scores.get(c.strategy, 0.0) + keyword_scores.get(c.id, 0.0) for c in choices}
     best = max(direct.values())
     if best > 0:
@@ -599,6 +695,10 @@ def read_rehearsal(
     risky = [s for s in rated if lexicon.strategies[s].rehearsal == "risky"]
     if risky and scores[risky[0]] >= STRONG:
         return RehearsalReading("risky", analysis.unsure, tuple(ranked))
+    if analysis.negation:
+        # a vague risky word under a negation ("i won't keep it a secret") is
+        # not a risky reply: judge the rest, or ask again
+        rated = [s for s in rated if s not in risky]
     # Several clear moves ("no, I'm telling my mum and blocking you"): the
     # strongest one by ``priority``; otherwise the best score.
     order = {s: i for i, s in enumerate(lexicon.priority)}

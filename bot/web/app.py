@@ -4,7 +4,8 @@ Routes (see ``docs/web.md``):
 
 - ``GET /`` child chat page; ``GET /parents`` parents' corner; ``GET /print``
   printable badges + helplines; ``GET /weather`` the neutral page quick exit
-  goes to; ``GET /healthz``.
+  goes to; ``GET /healthz``; the certificate and the parents' kit
+  (``bot.web.kit``).
 - ``POST /api/message`` ``{"sender", "message", "metadata"?, "lang"?}`` is checked
   and sent on to ``$RASA_URL/webhooks/rest/webhook``; Rasa's JSON list comes back.
 - ``GET /api/strings?lang=`` the texts the page's script needs;
@@ -39,7 +40,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot import helplines, language
 from bot import text as texts
-from bot.web import auth, classroom, security, teacher, typography, views
+from bot.web import auth, classroom, kit, security, teacher, typography, views
 
 if TYPE_CHECKING:
     from bot.storage.store import Store
@@ -63,6 +64,7 @@ JSON_TYPES = ("application/json", "text/plain")  # text/plain: navigator.sendBea
 _COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
 _CLASS_CODE = re.compile(r"^[A-Za-z0-9]{4,8}$")
 AGE_BANDS = ("8-10", "11-13")
+ANY_AGE = "any"  # the child chose "I'd rather not say": no band
 
 ProgressFn = Callable[[str], dict[str, Any] | None]
 
@@ -264,6 +266,7 @@ async def not_found(request: Request, exc: Exception) -> Response:
 async def api_strings(request: Request) -> Response:
     lang = page_language(request)
     data = views.strings(lang, page_country(request), config(request).table())
+    data["pictures"] = views.story_pictures(STATIC_DIR / "stories")
     return JSONResponse(data, headers={"Cache-Control": "no-store"})
 
 
@@ -309,7 +312,7 @@ def _metadata(raw: Any, sender: str) -> dict[str, Any]:
             meta["country"] = code
     if isinstance(raw.get("coplay"), bool):
         meta["coplay"] = raw["coplay"]
-    if raw.get("age_band") in AGE_BANDS:
+    if raw.get("age_band") in AGE_BANDS or raw.get("age_band") == ANY_AGE:
         meta["age_band"] = raw["age_band"]
     code = raw.get("class_code")
     if isinstance(code, str) and _CLASS_CODE.fullmatch(code):
@@ -497,6 +500,7 @@ def create_app(
         Route("/api/strings", api_strings, methods=["GET"]),
         Route("/api/progress", api_progress, methods=["GET"]),
         *classroom.routes(),
+        *kit.routes(),
         *teacher.routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

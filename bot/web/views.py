@@ -7,6 +7,7 @@ Every word comes from ``locales/`` through :func:`bot.text.t`.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from bot import helplines
@@ -134,6 +135,15 @@ def progress_view(raw: dict[str, Any] | None, lang: str) -> dict[str, Any]:
     return {"available": True, "badges": badges, "stories": stories}
 
 
+def story_pictures(directory: Path) -> list[str]:
+    """The stories with an illustration of their own (``static/stories/<id>.svg``)."""
+    return sorted(p.stem for p in directory.glob("*.svg"))
+
+
+def tactic_shorts(lang: str) -> dict[str, str]:
+    return {tactic: texts.t(f"tactics.{tactic}.short", lang) for tactic in TACTICS}
+
+
 def strings(lang: str, country: str | None, table: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Everything the page's script needs to say, in ``lang`` (``/api/strings``).
 
@@ -152,6 +162,7 @@ def strings(lang: str, country: str | None, table: dict[str, dict[str, Any]]) ->
         "countries": {c["code"]: c["name"] for c in countries(lang)},
         "stories": story_titles(lang),
         "tactics": tactic_names(lang),
+        "tactic_short": tactic_shorts(lang),
         "main_helpline": main_helpline_text(country, lang),
         "safe_words": safe_words(),
     }

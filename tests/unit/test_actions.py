@@ -187,3 +187,34 @@ async def test_free_text_in_menu_small_talk():
         ActionHandleText(), tracker("t es qui", "ask_about_bot", detected_language="fr")
     )
     assert "Lumi" in messages[0]["text"]
+
+
+async def test_a_practice_reply_read_as_check_message_stays_in_the_story():
+    """« c'est un piège » on a practice step is the child's reply, not "check a message"."""
+    story = {
+        "v": 1,
+        "id": "skin_gift",
+        "step": "practice",
+        "tries": 0,
+        "history": [],
+        "spotted": [],
+        "missed": [],
+    }
+    messages, events = await run(
+        ActionCheckMessage(),
+        tracker(
+            "bien essayé, c'est un piège", "check_message", mode="story", story=story, language="fr"
+        ),
+    )
+    assert SlotSet("mode", "check") not in events
+    assert messages[0]["text"].startswith("👍")  # judged as a practice reply
+    [story_set] = [e for e in events if e.get("name") == "story"]
+    assert story_set["value"]["step"] == "secret"
+    assert story_set["value"]["history"][-1]["reply"] == "name_trick"
+    # on a choice step, a typed "check this message" is the command as before
+    on_choice = {**story, "step": "gift"}
+    _, events = await run(
+        ActionCheckMessage(),
+        tracker("check a message", "check_message", mode="story", story=on_choice),
+    )
+    assert SlotSet("mode", "check") in events

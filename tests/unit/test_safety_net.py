@@ -443,12 +443,36 @@ FLAGGED_STORY_ANSWERS = {
     "he goes to the secret app",
     "il va sur l appli secrete",
     "elle dit pas d appel prive",
+    # issue 20's blind sets (negation, quiz answers, "show you see the trick"):
+    # flagged by the net (a mention: in a story Lumi asks "is this happening
+    # to you?"; in the quiz bot.dialogue reads a trick's name as the answer).
+    # Reported to the lead, who owns bot/safeguarding/screen.py.
+    "theo doesnt meet him",
+    "he wont tell him where he lives",
+    "il garde pas le secret",
+    "elle garde pas le secret",
+    "elle reste pas a la maison",
+    "photo ask",
+    "a photo ask",
+    "blackmail",
+    "la demande de photos",
+    "une demande de photo",
+    "la menace",
+    "du chantage",
+    "that's the photo ask trick, no way",
+    "c'est la demande de photo ca, non merci",
 }
 # Practice replies to the manipulator that the net reads as the child's own
 # disclosure: a known false alarm inside a story, left for the safety net's
 # owner to fix (then this set goes).
 PERSONAL_STORY_ANSWERS_TO_FIX = {
     "stop pressuring me",  # recorded_call's practice step: a reply to "it's just a dare"
+    "i dont think its the scare trick its the secret",
+    "fine i wont say anything to my dad",
+    "je garderai pas le secret",
+    "d'accord je dis rien a mon pere",
+    "a real friend wouldnt ask me to keep secrets",
+    "un vrai ami me demanderait pas de garder des secrets",
 }
 
 
@@ -470,11 +494,12 @@ def _story_answers() -> list[str]:
 def test_story_answers_are_never_personal_disclosures() -> None:
     texts = _story_answers()
     assert len(texts) > 1000
-    personal = [t for t in texts if screen(t).personal]
+    personal = {t for t in texts if screen(t).personal}
     flagged = {t for t in texts if screen(t).flagged}
-    assert set(personal) <= PERSONAL_STORY_ANSWERS_TO_FIX, personal
-    assert flagged <= FLAGGED_STORY_ANSWERS | PERSONAL_STORY_ANSWERS_TO_FIX, sorted(
-        flagged - FLAGGED_STORY_ANSWERS - PERSONAL_STORY_ANSWERS_TO_FIX
+    allowed = PERSONAL_STORY_ANSWERS_TO_FIX
+    assert set(personal) <= allowed, sorted(set(personal) - allowed)
+    assert flagged <= FLAGGED_STORY_ANSWERS | allowed, sorted(
+        flagged - FLAGGED_STORY_ANSWERS - allowed
     )
 
 

@@ -15,7 +15,7 @@ from bot import stories
 from bot import text as texts
 from bot.conversation import Reply
 from bot.paths import ROOT
-from bot.stories import engine
+from bot.stories import engine, model
 from bot.stories.model import AGE_BANDS, ROLEPLAY_DIR, SHOW_EXAMPLE, Story, get_story
 from bot.tactics import TACTICS
 from tests.conftest import make_turn
@@ -195,22 +195,36 @@ def test_the_recorded_call_ends_with_what_works_on_every_path(lang: str) -> None
     assert ("not your fault" if lang == "en" else "pas ta faute") in help_text
 
 
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("band", AGE_BANDS)
-def test_age_band_slot_puts_matching_stories_first(band: str) -> None:
-    _, reply = play(base_slots("en", age_band=band), stories.list_stories)
+def test_the_age_band_filters_the_story_list(lang: str, band: str) -> None:
+    _, reply = play(base_slots(lang, age_band=band), stories.list_stories)
     ids = [s["id"] for s in reply.payloads("story_list")[0]["stories"]]
-    assert sorted(ids) == sorted(STORY_IDS)
-    bands = [get_story(i).age_band for i in ids]  # type: ignore[union-attr]
-    matching = sum(1 for b in bands if b == band)
-    assert 0 < matching < len(ids), "both bands have stories"
-    # the band's stories first, all together, then the others
-    assert bands == [band] * matching + [b for b in bands if b != band]
+    wanted = sorted(i for i in STORY_IDS if get_story(i).age_band == band)  # type: ignore[union-attr]
+    assert ids == wanted and 0 < len(ids) < len(STORY_IDS)
+    assert reply.texts[-1] == texts.t("story_ui.list.title_band", lang, band=band)
+    [other] = [b for b in AGE_BANDS if b != band]
+    listed = buttons(reply, "list_stories")
+    assert listed == [
+        {
+            "title": texts.t("story_ui.list.other_band", lang, band=other),
+            "payload": f'/list_stories{{"age_band":"{other}"}}',
+        }
+    ]
+    # the other band's button lists the other band's stories (the slot is unchanged)
+    slots, reply = play(base_slots(lang, age_band=band), stories.list_stories, other)
+    ids = [s["id"] for s in reply.payloads("story_list")[0]["stories"]]
+    assert ids and all(get_story(i).age_band == other for i in ids)  # type: ignore[union-attr]
+    assert slots["age_band"] == band
 
 
 def test_without_age_band_every_story_is_listed() -> None:
-    _, reply = play(base_slots("en", age_band="5-7"), stories.list_stories)
+    _, reply = play(base_slots("en", age_band="5-7"), stories.list_stories, "nope")
     ids = [s["id"] for s in reply.payloads("story_list")[0]["stories"]]
     assert sorted(ids) == sorted(STORY_IDS)
+    bands = [get_story(i).age_band for i in ids]  # type: ignore[union-attr]
+    assert bands == sorted(bands, key=AGE_BANDS.index)  # the younger band first
+    assert not buttons(reply, "list_stories")
 
 
 # --- every path -----------------------------------------------------------------
@@ -243,6 +257,32 @@ def test_every_path_ends_with_a_recap(lang: str, story_id: str) -> None:
         decision_counts.append(len(path))
     # every decision counts, rehearsal steps too ("show_example" in the path)
     assert MIN_DECISIONS <= max(decision_counts) <= MAX_DECISIONS
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("story_id", STORY_IDS)
+def test_the_recap_names_only_the_tricks_met_on_the_path(lang: str, story_id: str) -> None:
+    story = get_story(story_id)
+    assert story is not None
+    for path, reply, _ in walk(lang, story_id):
+        met, step_id = set(), story.start
+        for choice_id in path:
+            step = story.steps[step_id]
+            if step.tactic:
+                met.add(step.tactic)
+            step_id = str(step.next) if step.kind == "rehearsal" else step.choice(choice_id).next  # type: ignore[union-attr]
+        said = "\n".join(reply.texts)
+        for tactic in story.tactics:
+            line = texts.t(
+                "story_ui.recap.trick_line",
+                lang,
+                name=texts.t(f"tactics.{tactic}.name", lang),
+                todo=texts.t(f"tactics.{tactic}.todo", lang),
+            )
+            assert (line in said) == (tactic in met), (path, tactic)
+        whole = met == set(story.tactics)
+        assert (texts.t(story.key("recap"), lang) in said) == whole, path
+        assert (texts.t("story_ui.recap.more", lang) in said) == (not whole), path
 
 
 @pytest.mark.parametrize("story_id", STORY_IDS)
@@ -517,38 +557,109 @@ def _at_rehearsal(lang: str = "en") -> dict[str, Any]:
         ("en", "stop asking me", "set_boundary"),
         ("en", "i'll tell my mom", "tell_adult"),
         ("en", "blocked", "block_report"),
-        ("en", "ok it's rose street", "risky"),
+        ("en", "nice try, that's a trick", "name_trick"),
         ("fr", "nan", "refuse"),
         ("fr", "laisse moi tranquille", "set_boundary"),
         ("fr", "jvais le dire a mes parents", "tell_adult"),
         ("fr", "je te bloque", "block_report"),
-        ("fr", "ok j'habite rue des lilas", "risky"),
+        ("fr", "bien essayé, c'est un piège", "name_trick"),
     ],
 )
 def test_rehearsal_recognises_the_strategy(lang: str, text: str, category: str) -> None:
+    """A safe reply: praise, why it works, the four protective replies, a stronger idea."""
     slots = _at_rehearsal(lang)
     new_slots, reply = play(slots, stories.handle_text, text=text)
     name = texts.t("stories.skin_gift.character", lang)
-    if category == "risky":
-        expected = texts.t(
+    first = reply.texts[0]
+    assert first.startswith(texts.t(f"story_ui.rehearsal.feedback.{category}", lang, name=name))
+    assert texts.t(f"story_ui.rehearsal.why.{category}", lang) in first
+    assert texts.t("story_ui.rehearsal.four", lang) in first
+    example = texts.t("stories.skin_gift.steps.practice.example", lang)
+    assert example in first
+    state = new_slots["story"]
+    assert state["step"] == "secret"
+    assert state["history"][-1] == {"step": "practice", "reply": category, "safe": True}
+    assert "personal_info" in state["spotted"]
+    assert text not in json.dumps(state, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    ("lang", "risky", "better", "category"),
+    [
+        ("en", "ok it's rose street", "no, i don't share that", "set_boundary"),
+        ("en", "ok jhabite rue des lilas", "nope", "refuse"),
+        ("fr", "ok j'habite rue des lilas", "non je dis pas ca", "set_boundary"),
+        ("fr", "d'accord c'est rue des lilas", "c'est un piège", "name_trick"),
+    ],
+)
+def test_a_risky_practice_reply_gets_a_hint_and_a_second_try(
+    lang: str, risky: str, better: str, category: str
+) -> None:
+    slots = _at_rehearsal(lang)
+    name = texts.t("stories.skin_gift.character", lang)
+    slots, reply = play(slots, stories.handle_text, text=risky)
+    said = "\n".join(reply.texts)
+    assert reply.texts[0].startswith(
+        texts.t(
             "story_ui.rehearsal.feedback.risky_trick",
             lang,
             name=name,
             trick=texts.t("tactics.personal_info.name", lang),
         )
-    else:
-        expected = texts.t(f"story_ui.rehearsal.feedback.{category}", lang, name=name)
-    assert reply.texts[0].startswith(expected)
-    example = texts.t("stories.skin_gift.steps.practice.example", lang)
-    assert example in reply.texts[0]
-    state = new_slots["story"]
-    assert state["step"] == "secret"
+    )
+    assert texts.t("story_ui.rehearsal.risky_part.share_info", lang) in said
+    assert texts.t("story_ui.rehearsal.hint.personal_info", lang) in said
+    assert reply.texts[-1] == texts.t("story_ui.rehearsal.try_again", lang, name=name)
+    assert [b["payload"] for b in reply.messages[-1]["buttons"]] == [
+        '/story_choice{"story_id":"skin_gift","step":"practice","choice":"show_example"}'
+    ]
+    state = slots["story"]
+    assert state["step"] == "practice" and state["hinted"] is True
+    assert all(h["step"] != "practice" for h in state["history"])  # nothing judged yet
+    assert risky not in json.dumps(slots, ensure_ascii=False)
+
+    slots, reply = play(slots, stories.handle_text, text=better)
+    first = reply.texts[0]
+    assert first.startswith(texts.t("story_ui.rehearsal.better", lang))
+    assert texts.t(f"story_ui.rehearsal.why.{category}", lang) in first
+    assert texts.t("story_ui.rehearsal.four", lang) in first
+    state = slots["story"]
+    assert state["step"] == "secret" and "hinted" not in state
     assert state["history"][-1] == {
         "step": "practice",
         "reply": category,
-        "safe": category != "risky",
+        "safe": True,
+        "second_try": True,
     }
-    assert text not in json.dumps(state, ensure_ascii=False)
+    assert "personal_info" in state["spotted"]
+    assert better not in json.dumps(slots, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_second_risky_reply_shows_the_example_and_moves_on(lang: str) -> None:
+    slots = _at_rehearsal(lang)
+    slots, _ = play(slots, stories.handle_text, text="ok rose street")
+    slots, reply = play(slots, stories.handle_text, text="ok fine its rose street")
+    first = reply.texts[0]
+    assert first.startswith(texts.t("story_ui.rehearsal.still_risky", lang))
+    assert texts.t("stories.skin_gift.steps.practice.example", lang) in first
+    state = slots["story"]
+    assert state["step"] == "secret"
+    assert state["history"][-1] == {
+        "step": "practice",
+        "reply": "risky",
+        "safe": False,
+        "second_try": True,
+    }
+    assert engine.score(state) < 100
+
+
+def test_a_story_step_may_give_its_own_hint() -> None:
+    """``hint`` is optional on a rehearsal step: stories without one still validate."""
+    story = get_story("skin_gift")
+    assert story is not None
+    _, optional = story.text_keys()
+    assert "stories.skin_gift.steps.practice.hint" in optional
 
 
 def test_rehearsal_unclear_then_example() -> None:
@@ -657,3 +768,88 @@ def test_engine_score_helper() -> None:
     assert engine.score({"history": []}) == 100
     state = {"history": [{"safe": True}, {"safe": False}, {"safe": None}, {"safe": True}]}
     assert engine.score(state) == 67
+
+
+# --- the trick as it looks: message mock-ups, spot the trick, pictures (issue 20) ---
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_manipulators_message_comes_as_a_mock_up(lang: str) -> None:
+    slots, reply = play(base_slots(lang), stories.start_story, "skin_gift")
+    [picture] = reply.payloads("story_picture")
+    assert picture == {
+        "kind": "story_picture",
+        "lang": lang,
+        "story_id": "skin_gift",
+        "picture": "skin_gift",
+        "alt": texts.t("stories.skin_gift.picture", lang),
+    }
+    [message] = reply.payloads("story_message")
+    text = texts.t("stories.skin_gift.steps.gift.message", lang)
+    assert message == {
+        "kind": "story_message",
+        "lang": lang,
+        "story_id": "skin_gift",
+        "step": "gift",
+        "app": "game_chat",
+        "app_name": texts.t("stories.skin_gift.app_name", lang),
+        "sender": "Max_Gamer",
+        "avatar": "blue",
+        "time": "17:02",
+        "text": text,
+        "segments": message["segments"],
+    }
+    assert "".join(s["text"] for s in message["segments"]) == text
+    tricks = [s for s in message["segments"] if s["tactic"]]
+    assert {s["tactic"] for s in tricks} == {"bribe"} and len(tricks) == 2
+    # the mock-up comes right after the step's text, before the question
+    kinds = [m.get("custom", {}).get("kind") for m in reply.messages]
+    assert kinds.index("story_message") == kinds.index("story_picture") + 2
+    # later steps are later on the clock
+    slots, reply = play(slots, stories.choose, _entities("skin_gift", "gift", "no_thanks"))
+    assert reply.payloads("story_message")[0]["time"] == "17:05"
+
+
+def test_every_mock_up_phrase_is_found_and_every_story_has_a_picture() -> None:
+    for story in model.stories().values():
+        for lang in LANGS:
+            assert texts.has(story.key("picture"), lang), story.id
+            for step in story.steps.values():
+                key = story.key("steps", step.id, "message")
+                if not texts.has(key, lang):
+                    continue
+                reply = Reply(lang)
+                engine._message(reply, story, step)
+                [payload] = reply.payloads("story_message")
+                wanted = sum(
+                    len(model.spot_phrases(texts.t(story.key("steps", step.id, "spot", t), lang)))
+                    for t in TACTICS
+                    if texts.has(story.key("steps", step.id, "spot", t), lang)
+                )
+                assert len([s for s in payload["segments"] if s["tactic"]]) == wanted, (
+                    story.id,
+                    step.id,
+                    lang,
+                )
+
+
+def test_segments_never_overlap() -> None:
+    pieces = engine.segments("free gems for you", {"bribe": ["free gems", "gems for"]})
+    assert pieces == [
+        {"text": "free gems", "tactic": "bribe"},
+        {"text": " for you", "tactic": None},
+    ]
+    assert engine.segments("hello", {}) == [{"text": "hello", "tactic": None}]
+
+
+def test_a_story_without_a_picture_gets_the_default_one() -> None:
+    story = get_story("skin_gift")
+    assert story is not None
+    reply = Reply("fr")
+    from unittest import mock
+
+    with mock.patch.object(texts, "has", lambda key, lang: not key.endswith(".picture")):
+        engine._picture(reply, story)
+    [payload] = reply.payloads("story_picture")
+    assert payload["picture"] == "default"
+    assert payload["alt"] == texts.t("story_ui.picture_default", "fr")

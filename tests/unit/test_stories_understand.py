@@ -131,7 +131,7 @@ def test_per_story_sets_reach_the_target_together(lang: str) -> None:
     script = _eval_script()
     names = [n for n in script.set_names() if n[len(script.kind_of(n)) + 1 :] in stories()]
     evaluated = script.evaluate(names)[lang]
-    for kind in script.KINDS:
+    for kind in ("free_text_choices", "rehearsal"):
         results = [r for r in evaluated if script.kind_of(r.name) == kind]
         right, total = sum(r.right for r in results), sum(r.total for r in results)
         assert total >= 50
@@ -173,6 +173,8 @@ def test_safe_answers_are_never_judged_risky(use_model: bool) -> None:
             for item in script._items(name, lang):
                 expected = script._expected(item["expected"])
                 text = str(item["text"])
+                if script.kind_of(name) == "quiz_answers":
+                    continue  # no story step: tests/unit/test_quiz.py
                 if script.kind_of(name) == "rehearsal":
                     if expected and expected <= SAFE_REPLIES:
                         reading = understand.read_rehearsal(text, use_model=use_model)
@@ -290,3 +292,131 @@ def test_labelled_sets_cover_sms_speak() -> None:
     english = [str(i["text"]) for i in script._items("free_text_choices", "en")]
     assert any(i is None for i in (x["expected"] for x in script._items("free_text_choices", "en")))
     assert english and french
+
+
+# --- negation never flips a choice (issue 20) ----------------------------------
+
+BARE_NEGATIONS = [
+    "he doesnt tell",
+    "she doesnt tell",
+    "she does not keep quiet",
+    "he wont",
+    "il dit pas",
+    "elle le dit pas",
+    "elle fait pas ca",
+    "il veut pas",
+]
+
+
+@pytest.mark.parametrize("text", BARE_NEGATIONS)
+def test_a_negation_never_guesses_a_risky_choice(text: str) -> None:
+    """On every step of every story: a negated phrase picks a safe choice or
+    asks again; it never lands on a risky one through a guess."""
+    for story in stories().values():
+        for step in story.steps.values():
+            if step.kind != "choice":
+                continue
+            for use_model in (True, False):
+                match = understand.choice_for(step, text, use_model=use_model)
+                chosen = step.choice(match.choice_id)
+                direct = chosen is not None and (
+                    understand.analyse(text, use_model=False).scores.get(chosen.strategy, 0) >= 1
+                )
+                assert chosen is None or chosen.safe or direct, (story.id, step.id, match)
+
+
+@pytest.mark.parametrize(
+    ("story_id", "step_id", "text"),
+    [
+        ("fake_peer", "questions", "she doesnt tell"),
+        ("meet_up", "where", "he doesnt tell"),
+        ("fake_peer", "questions", "elle dit pas"),
+        ("meet_up", "where", "il dit pas quelle ecole"),
+    ],
+)
+def test_a_bare_negation_asks_which_choice(story_id: str, step_id: str, text: str) -> None:
+    story = get_story(story_id)
+    assert story is not None
+    match = understand.choice_for(story.steps[step_id], text)
+    assert match.choice_id is None or story.steps[step_id].choice(match.choice_id).safe  # type: ignore[union-attr]
+    assert match.how in ("which", "none") or match.choice_id is not None
+
+
+@pytest.mark.parametrize(
+    ("story_id", "step_id", "text", "expected"),
+    [
+        # a negation in one language negates the other language's patterns too
+        ("follower_bribe", "move_app", "she doesnt block him she adds him", "go_snapchat"),
+        ("follower_bribe", "move_app", "elle le bloque pas elle l'ajoute", "go_snapchat"),
+        # a safe move's own negation under another one ("doesn't say no")
+        ("photo_steps", "selfie", "she doesnt say no, she sends it", "send_selfie"),
+        ("photo_steps", "selfie", "elle dit pas non elle l'envoie", "send_selfie"),
+        # a subject after a negation starts a new statement
+        ("follower_bribe", "photo", "elle veut pas mais elle envoie une photo", "send_selfie"),
+        # the usual negated readings still hold, in both languages
+        ("skin_gift", "secret", "he doesnt tell his mum", "keep_secret"),
+        ("skin_gift", "secret", "il le dit pas a sa mere", "keep_secret"),
+        ("skin_gift", "school", "he doesnt give his address", "keep_private"),
+        ("skin_gift", "school", "il donne pas son adresse", "keep_private"),
+        ("follower_bribe", "photo", "she doesnt send a selfie", "say_no"),
+        ("follower_bribe", "photo", "elle envoie pas de selfie", "say_no"),
+        # "why not" / "pourquoi pas" say yes
+        ("follower_bribe", "offer", "yeah why not", "accept"),
+        ("follower_bribe", "offer", "ouais pourquoi pas", "accept"),
+    ],
+)
+def test_negation_in_both_languages(story_id: str, step_id: str, text: str, expected: str) -> None:
+    story = get_story(story_id)
+    assert story is not None
+    step = story.steps[step_id]
+    labels = {
+        c.id: [
+            __import__("bot.text", fromlist=["t"]).t(
+                story.key("steps", step.id, "choices", c.id, "label"), lang
+            )
+            for lang in ("en", "fr")
+        ]
+        for c in step.choices
+    }
+    for use_model in (True, False):
+        assert understand.choice_for(step, text, labels, use_model=use_model).choice_id == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("i wont keep it a secret", None),  # a vague risky word under a negation is not risky
+        ("je garderai pas le secret", "tell_adult"),  # negated secret: telling
+        ("i won't tell my mum", "risky"),
+        ("je le dirai pas a ma mere", "risky"),
+        ("i wont send any pics", "refuse"),
+        ("j'envoie pas de photo", "refuse"),
+    ],
+)
+def test_negation_in_practice_replies(text: str, category: str | None) -> None:
+    assert understand.read_rehearsal(text).category == category
+
+
+def test_the_engine_asks_which_choice_after_a_bare_negation() -> None:
+    from bot import stories as engine
+    from bot import text as texts
+    from tests.conftest import make_turn
+
+    story = get_story("fake_peer")
+    assert story is not None
+    state = {
+        "v": 1,
+        "id": "fake_peer",
+        "step": "questions",
+        "tries": 0,
+        "history": [],
+        "spotted": [],
+        "missed": [],
+    }
+    for lang, text in (("en", "she doesnt tell"), ("fr", "elle dit rien")):
+        turn = make_turn(text=text, language=lang, mode="story", story=state)
+        reply = engine.handle_text(turn)
+        assert reply.texts[0] == texts.t("story_ui.which", lang, name="Lina")
+        assert reply.slots["story"]["step"] == "questions"
+        assert reply.slots["story"]["history"] == []
+        assert len(reply.messages[0]["buttons"]) == 3

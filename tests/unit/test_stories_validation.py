@@ -294,3 +294,66 @@ def test_validate_command_reports_problems(
     assert validate.main() == 1
     err = capsys.readouterr().err
     assert "mini.yml: step 'a': unknown next step 'nowhere'" in err
+
+
+# --- the message mock-ups and "spot the trick" (issue 20): all optional -----------
+
+
+def with_messages(story: dict[str, Any], lang: str, **step_texts: Any) -> dict[str, Any]:
+    data = texts_for(story, lang)
+    data[lang].update(sender="Max_Gamer", app_name=f"{lang} chat", picture=f"{lang} picture")
+    data[lang]["steps"]["a"].update(step_texts)
+    return data
+
+
+def test_a_story_without_chat_or_messages_still_loads(tmp_path: Path) -> None:
+    """Stories written before the mock-ups validate unchanged (defaults apply)."""
+    roleplay, locales = write(tmp_path, mini())
+    story = load_stories(roleplay, locales)["mini"]
+    assert story.chat == model.Chat()
+    assert story.time_of(story.steps["a"]) == model.DEFAULT_START_TIME
+    assert story.time_of(story.steps["b"]) == "16:33"
+
+
+def test_chat_messages_and_spots_load(tmp_path: Path) -> None:
+    story = mini()
+    story["chat"] = {"app": "dm", "avatar": "teal", "start": "17:58"}
+    story["steps"]["b"]["chat"] = {"time": "18:30"}
+    locales = {
+        lang: with_messages(
+            story, lang, message=f"{lang}: free gems for you!", spot={"bribe": "free gems|for you"}
+        )
+        for lang in ("en", "fr")
+    }
+    roleplay, locale_dir = write(tmp_path, story, locales=locales)
+    loaded = load_stories(roleplay, locale_dir)["mini"]
+    assert loaded.chat == model.Chat(app="dm", avatar="teal", start="17:58")
+    assert loaded.time_of(loaded.steps["a"]) == "17:58"
+    assert loaded.time_of(loaded.steps["b"]) == "18:30"
+
+
+def test_bad_chat_fields(tmp_path: Path) -> None:
+    story = mini()
+    story["chat"] = {"app": "tiktok", "avatar": "gold", "start": "25:00", "colour": 1}
+    story["steps"]["a"]["chat"] = {"app": "fax", "time": 930}
+    errors = errors_of(tmp_path, story)
+    assert_one(errors, "unknown app 'tiktok'")
+    assert_one(errors, "unknown avatar 'gold'")
+    assert_one(errors, "start must be a time")
+    assert_one(errors, "chat: unknown field 'colour'")
+    assert_one(errors, "step 'a'", "unknown app 'fax'")
+    assert_one(errors, "step 'a'", "time must be like")
+
+
+def test_spot_phrases_must_be_in_the_message_and_a_taught_trick(tmp_path: Path) -> None:
+    story = mini()
+    locales = {
+        "en": with_messages(
+            story, "en", message="free gems!", spot={"bribe": "free gems|a present", "threat": "x"}
+        ),
+        "fr": with_messages(story, "fr", spot={"bribe": "gemmes"}),
+    }
+    errors = errors_of(tmp_path, story, locales=locales)
+    assert_one(errors, "step 'a'", "'a present' is not in the step's message")
+    assert_one(errors, "step 'a'", "spot.threat in 'en': not a trick this story teaches")
+    assert_one(errors, "step 'a'", "spot.bribe in 'fr': the step has no 'message'")

@@ -37,6 +37,13 @@ PAGES = [
     "/weather",
     "/weather?lang=fr",
     "/does-not-exist",
+    f"/certificate?learner={SENDER}",
+    "/certificate?lang=fr",
+    "/parents/guide",
+    "/parents/guide?lang=fr",
+    "/parents/agreement?lang=fr",
+    "/parents/apps",
+    "/parents/apps?lang=fr",
 ]
 OTHER_RESPONSES = [
     "/healthz",
@@ -647,3 +654,154 @@ def test_main_rejects_a_bad_port(capsys):
 
     assert main(["--port", "0"]) == 2
     assert "port" in capsys.readouterr().err
+
+
+# --- issue 20: certificate, parents' kit, strings for the play payloads -----------
+
+
+def test_certificate_shows_badges_stories_and_the_date(client, progress):
+    import datetime as dt
+
+    from bot.web import kit
+
+    for lang in ("en", "fr"):
+        html = client.get(f"/certificate?learner={SENDER}&lang={lang}").text
+        assert html_of("web.certificate.heading", lang) in html
+        assert html_of("tactics.bribe.name", lang) in html
+        assert html_of("stories.follower_bribe.title", lang) in html
+        assert html_of("web.certificate.name_label", lang) in html
+        assert str(escape(kit.long_date(dt.date.today(), lang))) in html
+        assert "<form" not in html  # the name is never submitted anywhere
+        assert 'name="' not in html.split('id="cert-name"')[1].split(">")[0]
+        assert "/static/certificate.js" in html
+    assert progress.asked == [SENDER, SENDER]
+    assert kit.long_date(dt.date(2026, 12, 6), "fr") == "6 décembre 2026"
+    assert kit.long_date(dt.date(2026, 1, 31), "en") == "31 January 2026"
+
+
+def test_certificate_with_a_bad_learner_or_storage_down(client, rasa):
+    response = client.get("/certificate?learner=bad!")
+    assert response.status_code == 400
+    assert html_of("web.errors.bad_learner", "en") in response.text
+    app = create_app(transport=httpx.MockTransport(rasa), progress=FakeProgress(None))
+    with TestClient(app) as c:
+        html = c.get(f"/certificate?learner={SENDER}&lang=fr").text
+    assert html_of("web.certificate.unavailable", "fr") in html
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_parents_kit_pages(client, lang):
+    from bot import app_settings
+    from bot.tactics import TACTICS
+
+    parents = client.get(f"/parents?lang={lang}").text
+    for link in ("/parents/guide", "/parents/agreement", "/parents/apps"):
+        assert f"{link}?lang={lang}" in parents
+    guide = client.get(f"/parents/guide?lang={lang}").text
+    for tactic in TACTICS:
+        assert html_of(f"tactics.{tactic}.name", lang) in guide
+        assert html_of(f"tactics.{tactic}.todo", lang) in guide
+    for reply in ("boundary", "no", "trick", "leave"):
+        assert html_of(f"web.guide.reply_{reply}", lang) in guide
+    assert html_of("web.parents.signs.bedwetting", lang) in guide
+    agreement = client.get(f"/parents/agreement?lang={lang}").text
+    assert html_of("web.agreement.child_tell", lang) in agreement
+    assert html_of("web.agreement.adult_device", lang) in agreement
+    assert "<input" not in agreement  # signed by hand on paper, nothing typed
+    apps = client.get(f"/parents/apps?lang={lang}").text
+    for app in app_settings.directory():
+        assert f'id="{app.id}"' in apps
+        for setting in app.settings:
+            assert html_of(f"app_settings.settings.{setting.id}.where", lang) in apps
+            assert f'href="{setting.source}"' in apps
+            assert f'datetime="{setting.checked.isoformat()}"' in apps
+
+
+def test_app_settings_directory() -> None:
+    import datetime as dt
+
+    from bot import app_settings
+
+    apps = app_settings.directory()
+    assert [a.id for a in apps] == list(app_settings.APPS)
+    for app in apps:
+        assert len(app.settings) >= 2
+        for setting in app.settings:
+            assert setting.source.startswith("https://")
+            assert setting.checked_against in app_settings.CHECKED_AGAINST
+    assert app_settings.stale(dt.date(2026, 12, 7)) == []
+    assert len(app_settings.stale(dt.date(2028, 1, 1))) == sum(len(a.settings) for a in apps)
+    assert app_settings.main(["--today", "2026-12-07"]) == 0
+    assert app_settings.main(["--today", "2028-01-01"]) == 1
+    with pytest.raises(app_settings.AppSettingsError) as caught:
+        app_settings.parse(
+            {
+                "apps": [
+                    {"id": "myspace", "settings": []},
+                    {
+                        "id": "roblox",
+                        "settings": [
+                            {
+                                "id": "x",
+                                "source": "http://x",
+                                "checked": "soon",
+                                "checked_against": "?",
+                            }
+                        ],
+                    },
+                ]
+            }
+        )
+    message = str(caught.value)
+    for part in (
+        "unknown app 'myspace'",
+        "source must be an https://",
+        "checked must be a date",
+        "checked_against is one of",
+        "no 'what' text",
+        "apps missing: discord, fortnite",
+    ):
+        assert part in message, part
+
+
+def test_strings_carry_tactic_shorts_and_pictures(client):
+    from bot.stories import stories
+
+    data = client.get("/api/strings?lang=fr").json()
+    assert data["tactic_short"]["bribe"] == texts.t("tactics.bribe.short", "fr")
+    assert "default" in data["pictures"]
+    assert set(stories()) <= set(data["pictures"])
+    for key in ("js.spot_right", "js.mockup_label", "chat.read_choices", "chat.age_title"):
+        assert data["t"][key]
+
+
+def test_every_story_picture_has_alt_text_and_a_file() -> None:
+    """A story's own alt text describes its own SVG; without one, the default."""
+    from bot.stories import stories
+    from bot.web.app import STATIC_DIR
+    from bot.web.views import story_pictures
+
+    files = set(story_pictures(STATIC_DIR / "stories"))
+    for story in stories().values():
+        has_alt = texts.has(story.key("picture"), "en")
+        assert (story.id in files) == has_alt, story.id
+    for path in (STATIC_DIR / "stories").glob("*.svg"):
+        svg = path.read_text(encoding="utf-8")
+        assert "<script" not in svg and "href" not in svg and 'aria-hidden="true"' in svg
+
+
+def test_age_band_any_passes_the_proxy_and_clears_the_slot(client, rasa):
+    from bot.session import slots_from_metadata
+
+    for band in ("8-10", "11-13", "any"):
+        client.post(
+            "/api/message", json={"sender": SENDER, "message": "hi", "metadata": {"age_band": band}}
+        )
+        assert rasa.requests[-1]["metadata"]["age_band"] == band
+    client.post(
+        "/api/message", json={"sender": SENDER, "message": "hi", "metadata": {"age_band": "9"}}
+    )
+    assert "age_band" not in rasa.requests[-1]["metadata"]
+    assert slots_from_metadata({"age_band": "any"}, {"age_band": "8-10"}) == {"age_band": None}
+    assert slots_from_metadata({"age_band": "any"}, {}) == {}
+    assert slots_from_metadata({"age_band": "11-13"}, {"age_band": "8-10"}) == {"age_band": "11-13"}

@@ -30,6 +30,8 @@
   var fontToggle = document.getElementById("font-toggle");
   var bigToggle = document.getElementById("big-toggle");
   var shelfSummary = document.getElementById("shelf-summary");
+  var readChoicesRow = document.getElementById("read-choices-row");
+  var ageSelect = document.getElementById("age-band");
   var otherCountry = app.getAttribute("data-other-country") || "other";
 
   var lang = LANGS.indexOf(app.getAttribute("data-lang")) >= 0 ? app.getAttribute("data-lang") : "en";
@@ -63,6 +65,9 @@
     }
     return null;
   }
+
+  var AGES = ["8-10", "11-13", "any"];
+  var play = null; // LumiPlay (play.js): mock-ups, spot the trick, pictures, quiz end
 
   /* ---------------------------------------------------------------- storage */
 
@@ -233,11 +238,16 @@
   }
   function updatePrintLink() {
     var link = document.getElementById("print-link");
+    var certificate = document.getElementById("certificate-link");
+    if (certificate) certificate.setAttribute("href", certificateUrl());
     if (!link) return;
     var url = "/print?learner=" + encodeURIComponent(learner) + "&lang=" + lang;
     var country = effectiveCountry();
     if (country) url += "&country=" + encodeURIComponent(country);
     link.setAttribute("href", url);
+  }
+  function certificateUrl() {
+    return "/certificate?learner=" + encodeURIComponent(learner) + "&lang=" + lang;
   }
 
   /* ---------------------------------------------------------------- rendering */
@@ -290,6 +300,8 @@
       if (extra) bubble.appendChild(extra);
     }
     if (bubble.childNodes.length <= 1) return null; // nothing to show
+    var spoken = messageSpeech(message);
+    if (spoken && canSpeak()) bubble.appendChild(readButton(spoken, msgLang));
     item.appendChild(bubble);
     log.appendChild(item);
     return item;
@@ -417,6 +429,7 @@
     starLine.setAttribute("aria-label", tr("js.stars_label", { count: stars }));
     box.appendChild(starLine);
     box.appendChild(el("p", "celebration-score", tr("js.story_score", { score: score })));
+    if (play) box.appendChild(play.certificateLink());
     return box;
   }
 
@@ -445,7 +458,8 @@
       case "tactic_check":
         return renderTactics(custom);
       default:
-        return null; // story_list: its buttons come with the reply
+        // story_picture, story_message, quiz_end (play.js); story_list: its buttons come with the reply
+        return play ? play.render(custom) : null;
     }
   }
 
@@ -459,6 +473,7 @@
       choices.appendChild(button);
     });
     choices.classList.toggle("empty", !choices.childNodes.length);
+    if (readChoicesRow) readChoicesRow.hidden = !choices.childNodes.length || !canSpeak();
     if (focusFirst) {
       if (choices.firstChild) choices.firstChild.focus();
       else input.focus();
@@ -475,9 +490,49 @@
     }
   }
 
+  function canSpeak() { return "speechSynthesis" in window; }
+
+  /* What a message says aloud: its text and what its payload shows (a mock-up). */
+  function messageSpeech(message) {
+    var parts = [];
+    if (typeof message.text === "string" && message.text) parts.push(message.text);
+    if (play && message.custom && typeof message.custom === "object") {
+      var more = play.speakable(message.custom);
+      if (more) parts.push(more);
+    }
+    return parts.join("\n");
+  }
+
+  function choicesSpeech() {
+    var titles = Array.prototype.map.call(choices.querySelectorAll("button.choice"), function (b, i) {
+      return (i + 1) + ". " + b.textContent;
+    });
+    return titles.length ? tr("js.choices_intro") + "\n" + titles.join("\n") : "";
+  }
+
+  function readButton(text, msgLang) {
+    var tools = el("p", "msg-tools");
+    var button = el("button", "read-button", tr("chat.read_message"));
+    button.type = "button";
+    button.setAttribute("aria-label", tr("chat.read_message_label"));
+    button.setAttribute("data-t", "chat.read_message");
+    button.setAttribute("data-t-label", "chat.read_message_label");
+    button.addEventListener("click", function () { say(text, msgLang, true); });
+    tools.appendChild(button);
+    return tools;
+  }
+
+  /* Read-aloud when it is switched on. */
   function speak(text, msgLang) {
-    if (!prefs.tts || !("speechSynthesis" in window) || !text) return;
+    if (!prefs.tts) return;
+    say(text, msgLang, false);
+  }
+
+  /* Say ``text`` in ``msgLang`` (a control pressed: what was being said stops first). */
+  function say(text, msgLang, now) {
+    if (!canSpeak() || !text) return;
     try {
+      if (now) window.speechSynthesis.cancel();
       var clean = text.replace(emojiPattern(), "").trim();
       if (!clean) return;
       var utterance = new window.SpeechSynthesisUtterance(clean);
@@ -605,7 +660,7 @@
         !message.text && lastItem;
       if (joins) attachPayload(lastItem, c);
       else lastItem = addBotMessage(message, msgLang, options.error) || lastItem;
-      if (!options.replay) speak(message.text, msgLang);
+      if (!options.replay) speak(messageSpeech(message), msgLang);
       if (Array.isArray(message.buttons)) {
         buttons = buttons.concat(message.buttons.filter(function (b) { return !isCountryChoice(b); }));
       }
@@ -622,6 +677,7 @@
       if (typeof message.text === "string" && message.text.indexOf("🏅") >= 0) progressChanged = true;
     });
     if (!options.error || buttons.length) showChoices(buttons, options.focusChoices && !options.replay);
+    if (!options.replay && buttons.length) speak(choicesSpeech(), msgLang);
     if (options.replay) scrollDown();
     else showReply(log.children[firstNew]);
     if (!options.replay) {
@@ -665,6 +721,7 @@
     var country = effectiveCountry();
     if (country) metadata.country = country;
     metadata.class_code = classInfo ? classInfo.code : "";
+    if (AGES.indexOf(prefs.age) >= 0) metadata.age_band = prefs.age;
     Object.keys(extraMeta || {}).forEach(function (k) { metadata[k] = extraMeta[k]; });
     metadata.learner_id = learner;
     setBusy(true);
@@ -811,6 +868,35 @@
       root.classList.toggle("big-text", prefs.big);
       savePrefs();
     });
+  }
+
+  /* ---------------------------------------------------------------- age band */
+
+  /* Asked once, in one tap (never a birth date), kept on this device
+     (localStorage "lumi.prefs"), sent as metadata.age_band; changeable in Settings. */
+  function setAge(value) {
+    if (AGES.indexOf(value) < 0) return;
+    prefs.age = value;
+    savePrefs();
+    if (ageSelect) ageSelect.value = value;
+    var card = document.getElementById("age-card");
+    if (card) card.hidden = true;
+  }
+
+  function initAge() {
+    var card = document.getElementById("age-card");
+    if (ageSelect) {
+      ageSelect.value = AGES.indexOf(prefs.age) >= 0 ? prefs.age : "";
+      ageSelect.addEventListener("change", function () { setAge(ageSelect.value); });
+    }
+    if (!card) return;
+    Array.prototype.forEach.call(card.querySelectorAll("button[data-age]"), function (button) {
+      button.addEventListener("click", function () {
+        setAge(button.getAttribute("data-age"));
+        input.focus();
+      });
+    });
+    card.hidden = AGES.indexOf(prefs.age) >= 0;
   }
 
   /* ---------------------------------------------------------------- class */
@@ -1070,7 +1156,22 @@
   }
 
   function start() {
+    if (window.LumiPlay) {
+      play = window.LumiPlay.create({
+        el: el,
+        tr: tr,
+        strings: function () { return strings; },
+        speak: function (text) { speak(text, lang); },
+        certificateUrl: certificateUrl,
+      });
+    }
     initToggles();
+    initAge();
+    if (readChoicesRow) {
+      document.getElementById("read-choices").addEventListener("click", function () {
+        say(choicesSpeech(), botLang, true);
+      });
+    }
     if (prefs.country && countrySelect.querySelector('option[value="' + prefs.country + '"]')) {
       countrySelect.value = prefs.country;
     }
