@@ -50,6 +50,11 @@ def _state(turn: Turn) -> dict[str, Any] | None:
     return state if isinstance(state, dict) and state.get("to") in ("teacher", "parent") else None
 
 
+def in_class(turn: Turn) -> bool:
+    """The child is in a class session (the teacher can be told)."""
+    return _class_code(turn) is not None
+
+
 def offer(turn: Turn) -> Reply:
     """What to offer after a disclosure on this turn: the teacher in a class session,
     a parent at home; nothing if it was offered already in this conversation."""

@@ -127,7 +127,9 @@ def after_safeguard(turn: Turn) -> Reply:
     return_to = previous.get("return_to") if turn.mode in ("support", "rehearsal") else None
     if return_to not in RETURN_MODES:
         return_to = turn.mode if turn.mode in ("story", "quiz") else "menu"
-    reply.extend(adult_in_room.offer(turn))  # the adult in the room: teacher (class) or parent
+    if adult_in_room.in_class(turn):
+        # the adult in the room; at home "Help me tell a grown-up" is one tap away
+        reply.extend(adult_in_room.offer(turn))
     if return_to in ("story", "quiz"):
         reply.messages.append({"buttons": back_buttons(reply, str(return_to))[:1]})
     return reply.set(
