@@ -32,7 +32,7 @@ SHOW_EXAMPLE = "show_example"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 # How the manipulator's messages look on screen (all optional, see docs/stories.md).
-APPS: tuple[str, ...] = ("game_chat", "dm", "photo_chat")
+APPS: tuple[str, ...] = ("game_chat", "dm", "photo_chat", "video_call", "live", "group")
 AVATAR_COLOURS: tuple[str, ...] = (
     "blue",
     "green",
