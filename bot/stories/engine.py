@@ -323,6 +323,7 @@ def _finish(reply: Reply, turn: Turn, story: Story, state: dict[str, Any], end: 
         question = _t(reply, story.key("steps", end.id, "coplay"))
         reply.say_text(_t(reply, "story_ui.coplay.question", question=question))
     met = met_tactics(story, state)
+    what_works = story.key("what_works")  # said on every path (the recap: see below)
     lines = [_t(reply, "story_ui.recap.title")]
     if len(met) == len(story.tactics):
         lines.append(_t(reply, story.key("recap")))  # the story's own recap names them all
@@ -339,9 +340,13 @@ def _finish(reply: Reply, turn: Turn, story: Story, state: dict[str, Any], end: 
                     todo=_t(reply, f"tactics.{tactic}.todo"),
                 )
             )
+        if texts.has(what_works, reply.lang):
+            tricks.append("\n" + _t(reply, what_works))
         if len(met) < len(story.tactics):
             tricks.append("\n" + _t(reply, "story_ui.recap.more"))
         reply.say_text("\n".join(tricks))
+    elif texts.has(what_works, reply.lang):
+        reply.say_text(_t(reply, what_works))
     reply.say_text(_progress(reply, story, state))
     country = _country(turn)
     tell = [_t(reply, story.key("who_to_tell"))]

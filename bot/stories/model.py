@@ -51,9 +51,11 @@ TIME_PATTERN = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 # Texts every story needs, every step needs, and per kind of step.
 STORY_TEXTS = ("title", "intro", "character", "recap", "who_to_tell")
 # Optional: the sender's name and the app's name on the message mock-ups, the
-# alt text of the story's own illustration, and a note for the teacher printed
-# with the story in the lesson plan.
-OPTIONAL_STORY_TEXTS = ("sender", "app_name", "picture", "teacher_note")
+# alt text of the story's own illustration, a note for the teacher printed
+# with the story in the lesson plan, and what works (the best moves), said at
+# the end of every path, whichever tricks it met (the recap names them all, so
+# it is said only on a path that met them all).
+OPTIONAL_STORY_TEXTS = ("sender", "app_name", "picture", "teacher_note", "what_works")
 # Optional on any step but the end: the message as it appears on screen, the
 # words that are the trick ("spot.<tactic>": phrases of the message, "|" between
 # them), and a sender of its own.
