@@ -205,9 +205,14 @@ def _message(reply: Reply, story: Story, step: Step) -> None:
         _t(reply, "story_ui.chat.someone"),
     )
     app = step.app or story.chat.app
-    own_app = story.key("app_name")
-    app_name = (
-        _t(reply, own_app) if texts.has(own_app, reply.lang) else _t(reply, f"story_ui.chat.{app}")
+    # the step's own app name, else the story's (only for a step in the story's
+    # app), else the name of the app's kind
+    names = [story.key("steps", step.id, "app_name")]
+    if app == story.chat.app:
+        names.append(story.key("app_name"))
+    app_name = next(
+        (_t(reply, k) for k in names if texts.has(k, reply.lang)),
+        _t(reply, f"story_ui.chat.{app}"),
     )
     spots = {
         tactic: spot_phrases(_t(reply, k))
@@ -221,7 +226,7 @@ def _message(reply: Reply, story: Story, step: Step) -> None:
         app=app,
         app_name=app_name,
         sender=sender,
-        avatar=story.chat.avatar,
+        avatar=step.avatar or story.chat.avatar,
         time=story.time_of(step),
         text=text,
         segments=segments(text, spots),
