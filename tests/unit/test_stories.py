@@ -850,6 +850,47 @@ def test_a_manipulators_message_comes_as_a_mock_up(lang: str) -> None:
     assert reply.payloads("story_message")[0]["time"] == "17:05"
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_step_in_another_app_shows_that_app_and_its_own_sender(lang: str) -> None:
+    """The story's app name is for its own app; a step elsewhere has its own name
+    (or its kind's), and another sender can have a colour of their own."""
+
+    def mock_up(story_id: str, step_id: str) -> dict[str, Any]:
+        story = get_story(story_id)
+        assert story is not None
+        reply = Reply(lang)
+        engine._message(reply, story, story.steps[step_id])
+        [payload] = reply.payloads("story_message")
+        return payload
+
+    live = mock_up("live_coins", "coins")
+    assert (live["app"], live["app_name"], live["avatar"]) == (
+        "live",
+        texts.t("stories.live_coins.app_name", lang),
+        "brown",
+    )
+    moved = mock_up("live_coins", "tummy")  # on the "secret app"
+    assert (moved["app"], moved["app_name"]) == ("dm", "ChatZap")
+    call = mock_up("recorded_call", "dare")  # the chat beside the video call, no app name
+    assert (call["app"], call["app_name"]) == (
+        "video_call",
+        texts.t("story_ui.chat.video_call", lang),
+    )
+    later = mock_up("recorded_call", "again")  # the next morning, from a new account
+    assert (later["app"], later["time"], later["sender"]) == ("dm", "07:50", "e11a.b13")
+    group = mock_up("group_chat", "rules")
+    assert (group["app"], group["app_name"], group["sender"]) == (
+        "group",
+        "VIP Squad 🔥",
+        "Dex_Wolf",
+    )
+    direct = mock_up("group_chat", "practice")  # Dex writes to Clara alone: not the group's name
+    assert (direct["app"], direct["app_name"]) == ("dm", texts.t("story_ui.chat.dm", lang))
+    friend = mock_up("group_chat", "friend")  # her friend passes the trick on
+    assert (friend["sender"], friend["avatar"]) == ("Jules", "teal")
+    assert [s["tactic"] for s in friend["segments"] if s["tactic"]] == ["app_switch", "secrecy"]
+
+
 def test_every_mock_up_phrase_is_found_and_every_story_has_a_picture() -> None:
     for story in model.stories().values():
         for lang in LANGS:
