@@ -205,9 +205,14 @@ def _message(reply: Reply, story: Story, step: Step) -> None:
         _t(reply, "story_ui.chat.someone"),
     )
     app = step.app or story.chat.app
-    own_app = story.key("app_name")
-    app_name = (
-        _t(reply, own_app) if texts.has(own_app, reply.lang) else _t(reply, f"story_ui.chat.{app}")
+    # the step's own app name, else the story's (only for a step in the story's
+    # app), else the name of the app's kind
+    names = [story.key("steps", step.id, "app_name")]
+    if app == story.chat.app:
+        names.append(story.key("app_name"))
+    app_name = next(
+        (_t(reply, k) for k in names if texts.has(k, reply.lang)),
+        _t(reply, f"story_ui.chat.{app}"),
     )
     spots = {
         tactic: spot_phrases(_t(reply, k))
@@ -221,7 +226,7 @@ def _message(reply: Reply, story: Story, step: Step) -> None:
         app=app,
         app_name=app_name,
         sender=sender,
-        avatar=story.chat.avatar,
+        avatar=step.avatar or story.chat.avatar,
         time=story.time_of(step),
         text=text,
         segments=segments(text, spots),
@@ -323,6 +328,7 @@ def _finish(reply: Reply, turn: Turn, story: Story, state: dict[str, Any], end: 
         question = _t(reply, story.key("steps", end.id, "coplay"))
         reply.say_text(_t(reply, "story_ui.coplay.question", question=question))
     met = met_tactics(story, state)
+    what_works = story.key("what_works")  # said on every path (the recap: see below)
     lines = [_t(reply, "story_ui.recap.title")]
     if len(met) == len(story.tactics):
         lines.append(_t(reply, story.key("recap")))  # the story's own recap names them all
@@ -339,9 +345,13 @@ def _finish(reply: Reply, turn: Turn, story: Story, state: dict[str, Any], end: 
                     todo=_t(reply, f"tactics.{tactic}.todo"),
                 )
             )
+        if texts.has(what_works, reply.lang):
+            tricks.append("\n" + _t(reply, what_works))
         if len(met) < len(story.tactics):
             tricks.append("\n" + _t(reply, "story_ui.recap.more"))
         reply.say_text("\n".join(tricks))
+    elif texts.has(what_works, reply.lang):
+        reply.say_text(_t(reply, what_works))
     reply.say_text(_progress(reply, story, state))
     country = _country(turn)
     tell = [_t(reply, story.key("who_to_tell"))]

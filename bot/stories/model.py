@@ -32,7 +32,7 @@ SHOW_EXAMPLE = "show_example"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 # How the manipulator's messages look on screen (all optional, see docs/stories.md).
-APPS: tuple[str, ...] = ("game_chat", "dm", "photo_chat")
+APPS: tuple[str, ...] = ("game_chat", "dm", "photo_chat", "video_call", "live", "group")
 AVATAR_COLOURS: tuple[str, ...] = (
     "blue",
     "green",
@@ -51,13 +51,15 @@ TIME_PATTERN = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 # Texts every story needs, every step needs, and per kind of step.
 STORY_TEXTS = ("title", "intro", "character", "recap", "who_to_tell")
 # Optional: the sender's name and the app's name on the message mock-ups, the
-# alt text of the story's own illustration, and a note for the teacher printed
-# with the story in the lesson plan.
-OPTIONAL_STORY_TEXTS = ("sender", "app_name", "picture", "teacher_note")
+# alt text of the story's own illustration, a note for the teacher printed
+# with the story in the lesson plan, and what works (the best moves), said at
+# the end of every path, whichever tricks it met (the recap names them all, so
+# it is said only on a path that met them all).
+OPTIONAL_STORY_TEXTS = ("sender", "app_name", "picture", "teacher_note", "what_works")
 # Optional on any step but the end: the message as it appears on screen, the
 # words that are the trick ("spot.<tactic>": phrases of the message, "|" between
-# them), and a sender of its own.
-OPTIONAL_MESSAGE_TEXTS = ("message", "sender")
+# them), a sender of its own and an app name of its own (a step in another app).
+OPTIONAL_MESSAGE_TEXTS = ("message", "sender", "app_name")
 STEP_TEXTS = ("text", "coplay")
 CHOICE_TEXTS = ("label", "feedback")
 REHEARSAL_TEXTS = ("example",)
@@ -67,7 +69,7 @@ OPTIONAL_REHEARSAL_TEXTS = ("hint",)
 _STORY_KEYS = {"id", "age_band", "tactics", "start", "steps", "chat"}
 _STEP_KEYS = {"tactic", "choices", "rehearsal", "next", "end", "chat"}
 _CHAT_KEYS = {"app", "avatar", "start"}
-_STEP_CHAT_KEYS = {"app", "time"}
+_STEP_CHAT_KEYS = {"app", "time", "avatar"}
 _CHOICE_KEYS = {"id", "next", "safe", "strategy", "keywords"}
 _PLACEHOLDER = re.compile(r"%(?!%)")
 
@@ -108,6 +110,7 @@ class Step:
     next: str | None = None
     app: str | None = None  # this step's app, when it differs from the story's
     time: str | None = None  # this step's clock time on the mock-up
+    avatar: str | None = None  # this step's sender's colour (another sender)
 
     def choice(self, choice_id: object) -> Choice | None:
         for choice in self.choices:
@@ -333,12 +336,15 @@ def _parse_chat(raw: object, out: _Collector) -> Chat:
     return Chat(app=str(app), avatar=avatar, start=start)
 
 
-def _parse_step_chat(step_id: str, raw: object, out: _Collector) -> tuple[str | None, str | None]:
+def _parse_step_chat(
+    step_id: str, raw: object, out: _Collector
+) -> tuple[str | None, str | None, str | None]:
+    """A step's optional ``chat``: (app, time, avatar), each None when not given."""
     if raw is None:
-        return None, None
+        return None, None, None
     if not isinstance(raw, dict):
-        out.step(step_id, "'chat' must be a mapping with app and/or time")
-        return None, None
+        out.step(step_id, "'chat' must be a mapping with app, time and/or avatar")
+        return None, None, None
     for extra in sorted(set(raw) - _STEP_CHAT_KEYS):
         out.step(step_id, f"chat: unknown field '{extra}'")
     app, time = raw.get("app"), raw.get("time")
@@ -348,7 +354,11 @@ def _parse_step_chat(step_id: str, raw: object, out: _Collector) -> tuple[str | 
     if time is not None and (not isinstance(time, str) or not TIME_PATTERN.match(time)):
         out.step(step_id, f'chat: time must be like "17:05" (quote it), not {time!r}')
         time = None
-    return app, time
+    avatar = raw.get("avatar")
+    if avatar is not None and avatar not in AVATAR_COLOURS:
+        out.step(step_id, f"chat: unknown avatar '{avatar}' (one of {', '.join(AVATAR_COLOURS)})")
+        avatar = None
+    return app, time, avatar
 
 
 def _parse_step(step_id: str, raw: object, strategies: set[str], out: _Collector) -> Step | None:
@@ -357,7 +367,7 @@ def _parse_step(step_id: str, raw: object, strategies: set[str], out: _Collector
         return None
     for extra in sorted(set(raw) - _STEP_KEYS):
         out.step(step_id, f"unknown field '{extra}'")
-    app, time = _parse_step_chat(step_id, raw.get("chat"), out)
+    app, time, avatar = _parse_step_chat(step_id, raw.get("chat"), out)
     tactic = raw.get("tactic")
     if tactic is not None and tactic not in TACTICS:
         out.step(step_id, f"unknown tactic '{tactic}' (known: {', '.join(TACTICS)})")
@@ -370,7 +380,7 @@ def _parse_step(step_id: str, raw: object, strategies: set[str], out: _Collector
     if kind == "end":
         if raw.get("end") is not True or "next" in raw or "choices" in raw:
             out.step(step_id, "an end step is 'end: true' with no next and no choices")
-        return Step(id=step_id, kind="end", tactic=tactic, app=app, time=time)
+        return Step(id=step_id, kind="end", tactic=tactic, app=app, time=time, avatar=avatar)
     if kind == "rehearsal":
         if raw.get("rehearsal") is not True:
             out.step(step_id, "write 'rehearsal: true'")
@@ -378,7 +388,15 @@ def _parse_step(step_id: str, raw: object, strategies: set[str], out: _Collector
         if not isinstance(nxt, str):
             out.step(step_id, "a rehearsal step needs 'next'")
             return None
-        return Step(id=step_id, kind="rehearsal", tactic=tactic, next=nxt, app=app, time=time)
+        return Step(
+            id=step_id,
+            kind="rehearsal",
+            tactic=tactic,
+            next=nxt,
+            app=app,
+            time=time,
+            avatar=avatar,
+        )
     raw_choices = raw.get("choices")
     if not isinstance(raw_choices, list):
         out.step(step_id, "'choices' must be a list")
@@ -407,7 +425,13 @@ def _parse_step(step_id: str, raw: object, strategies: set[str], out: _Collector
     if choices and not any(c.safe for c in choices):
         out.step(step_id, "needs at least one safe choice")
     return Step(
-        id=step_id, kind="choice", tactic=tactic, choices=tuple(choices), app=app, time=time
+        id=step_id,
+        kind="choice",
+        tactic=tactic,
+        choices=tuple(choices),
+        app=app,
+        time=time,
+        avatar=avatar,
     )
 
 

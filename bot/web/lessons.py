@@ -540,6 +540,8 @@ def projector_view(state: dict[str, Any], votes: dict[str, int], lang: str) -> d
             view["tactic"] = tactic_info(step.tactic, lang)
     else:
         view["recap"] = t(story.key("recap"), lang)
+        if texts.has(story.key("what_works"), lang):
+            view["what_works"] = t(story.key("what_works"), lang)
         view["tricks"] = [tactic_info(x, lang) for x in story.tactics]
     return view
 

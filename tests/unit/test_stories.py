@@ -97,6 +97,17 @@ def walk(lang: str, story_id: str, **extra: Any) -> list[tuple[list[str], Reply,
     return finished
 
 
+def met_on_path(story: Story, path: list[str]) -> set[str]:
+    """The tricks of the steps a path of choice ids went through."""
+    met, step_id = set(), story.start
+    for choice_id in path:
+        step = story.steps[step_id]
+        if step.tactic:
+            met.add(step.tactic)
+        step_id = str(step.next) if step.kind == "rehearsal" else step.choice(choice_id).next  # type: ignore[union-attr]
+    return met
+
+
 # --- listing ------------------------------------------------------------------
 
 
@@ -156,41 +167,54 @@ def test_the_recorded_call_the_live_and_the_group_chat_are_listed_with_their_tac
         assert get_story(story_id).age_band == band  # type: ignore[union-attr]
 
 
+# What works against sextortion, in the words every story teaching `threat` says.
+WHAT_WORKS_AGAINST_THREATS = {
+    "en": (
+        "don't pay",
+        "stop replying",
+        "screenshots",
+        "report",
+        "same day",
+        "never their fault",
+        "can be stopped",
+    ),
+    "fr": (
+        "ne pas payer",
+        "ne plus répondre",
+        "captures d'écran",
+        "signaler",
+        "jour même",
+        "jamais sa faute",
+        "ça peut s'arrêter",
+    ),
+}
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_the_recorded_call_ends_with_what_works_on_every_path(lang: str) -> None:
     """Every ending of the sextortion story passes through the grown-up's words
-    (not your fault, it can be stopped) and the screenshots step, and the recap
-    says don't pay, stop replying, keep screenshots, report, tell the same day."""
+    (not your fault, it can be stopped) and the screenshots step, and says what
+    works (don't pay, stop replying, keep screenshots, report, tell the same
+    day), whichever tricks the path met; its recap, which names all three
+    tricks, only on the paths that met them all."""
     story = get_story("recorded_call")
     assert story is not None
-    for path, reply, _slots in walk(lang, "recorded_call"):
+    what_works = texts.t("stories.recorded_call.what_works", lang)
+    recap = texts.t("stories.recorded_call.recap", lang)
+    paths = walk(lang, "recorded_call")
+    partial = 0
+    for path, reply, _slots in paths:
         said = " ".join(m.get("text", "") for m in reply.messages)
-        assert texts.t("stories.recorded_call.recap", lang) in said
+        assert what_works in said, path
         assert "screenshots" in path or "delete_all" in path, path  # the help step
         assert path[-1] in {c.id for c in story.steps["again"].choices}, path
-    recap = texts.t("stories.recorded_call.recap", lang).lower()
-    words = {
-        "en": (
-            "don't pay",
-            "stop replying",
-            "screenshots",
-            "report",
-            "same day",
-            "never their fault",
-            "can be stopped",
-        ),
-        "fr": (
-            "ne pas payer",
-            "ne plus répondre",
-            "captures d'écran",
-            "signaler",
-            "jour même",
-            "jamais sa faute",
-            "ça peut s'arrêter",
-        ),
-    }[lang]
+        met = met_on_path(story, path)
+        assert (recap in said) == (met == set(story.tactics)), path
+        partial += met != set(story.tactics)
+    assert 0 < partial < len(paths)  # both kinds of path are walked
+    words = WHAT_WORKS_AGAINST_THREATS[lang]
     for word in words:
-        assert word in recap, word
+        assert word in what_works.lower(), word
     help_text = texts.t("stories.recorded_call.steps.help.text", lang).lower()
     assert ("not your fault" if lang == "en" else "pas ta faute") in help_text
 
@@ -265,12 +289,7 @@ def test_the_recap_names_only_the_tricks_met_on_the_path(lang: str, story_id: st
     story = get_story(story_id)
     assert story is not None
     for path, reply, _ in walk(lang, story_id):
-        met, step_id = set(), story.start
-        for choice_id in path:
-            step = story.steps[step_id]
-            if step.tactic:
-                met.add(step.tactic)
-            step_id = str(step.next) if step.kind == "rehearsal" else step.choice(choice_id).next  # type: ignore[union-attr]
+        met = met_on_path(story, path)
         said = "\n".join(reply.texts)
         for tactic in story.tactics:
             line = texts.t(
@@ -283,6 +302,27 @@ def test_the_recap_names_only_the_tricks_met_on_the_path(lang: str, story_id: st
         whole = met == set(story.tactics)
         assert (texts.t(story.key("recap"), lang) in said) == whole, path
         assert (texts.t("story_ui.recap.more", lang) in said) == (not whole), path
+        if texts.has(story.key("what_works"), lang):  # what works: on every path
+            assert texts.t(story.key("what_works"), lang) in said, path
+
+
+THREAT_STORIES = sorted(i for i in STORY_IDS if "threat" in get_story(i).tactics)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("story_id", THREAT_STORIES)
+def test_every_sextortion_story_says_what_works_on_every_path(lang: str, story_id: str) -> None:
+    """A story with threats (sextortion) tells what works at the end of every path,
+    even one that did not meet all its tricks (PEDAGOGY.md, "When a child discloses")."""
+    assert len(THREAT_STORIES) >= 2
+    story = get_story(story_id)
+    assert story is not None
+    assert texts.has(story.key("what_works"), lang), story_id
+    what_works = texts.t(story.key("what_works"), lang)
+    for word in WHAT_WORKS_AGAINST_THREATS[lang]:
+        assert word in what_works.lower(), (story_id, word)
+    for path, reply, _ in walk(lang, story_id):
+        assert what_works in "\n".join(reply.texts), path
 
 
 @pytest.mark.parametrize("story_id", STORY_IDS)
@@ -808,6 +848,47 @@ def test_a_manipulators_message_comes_as_a_mock_up(lang: str) -> None:
     # later steps are later on the clock
     slots, reply = play(slots, stories.choose, _entities("skin_gift", "gift", "no_thanks"))
     assert reply.payloads("story_message")[0]["time"] == "17:05"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_step_in_another_app_shows_that_app_and_its_own_sender(lang: str) -> None:
+    """The story's app name is for its own app; a step elsewhere has its own name
+    (or its kind's), and another sender can have a colour of their own."""
+
+    def mock_up(story_id: str, step_id: str) -> dict[str, Any]:
+        story = get_story(story_id)
+        assert story is not None
+        reply = Reply(lang)
+        engine._message(reply, story, story.steps[step_id])
+        [payload] = reply.payloads("story_message")
+        return payload
+
+    live = mock_up("live_coins", "coins")
+    assert (live["app"], live["app_name"], live["avatar"]) == (
+        "live",
+        texts.t("stories.live_coins.app_name", lang),
+        "brown",
+    )
+    moved = mock_up("live_coins", "tummy")  # on the "secret app"
+    assert (moved["app"], moved["app_name"]) == ("dm", "ChatZap")
+    call = mock_up("recorded_call", "dare")  # the chat beside the video call, no app name
+    assert (call["app"], call["app_name"]) == (
+        "video_call",
+        texts.t("story_ui.chat.video_call", lang),
+    )
+    later = mock_up("recorded_call", "again")  # the next morning, from a new account
+    assert (later["app"], later["time"], later["sender"]) == ("dm", "07:50", "e11a.b13")
+    group = mock_up("group_chat", "rules")
+    assert (group["app"], group["app_name"], group["sender"]) == (
+        "group",
+        "VIP Squad 🔥",
+        "Dex_Wolf",
+    )
+    direct = mock_up("group_chat", "practice")  # Dex writes to Clara alone: not the group's name
+    assert (direct["app"], direct["app_name"]) == ("dm", texts.t("story_ui.chat.dm", lang))
+    friend = mock_up("group_chat", "friend")  # her friend passes the trick on
+    assert (friend["sender"], friend["avatar"]) == ("Jules", "teal")
+    assert [s["tactic"] for s in friend["segments"] if s["tactic"]] == ["app_switch", "secrecy"]
 
 
 def test_every_mock_up_phrase_is_found_and_every_story_has_a_picture() -> None:

@@ -318,7 +318,7 @@ def test_a_story_without_chat_or_messages_still_loads(tmp_path: Path) -> None:
 def test_chat_messages_and_spots_load(tmp_path: Path) -> None:
     story = mini()
     story["chat"] = {"app": "dm", "avatar": "teal", "start": "17:58"}
-    story["steps"]["b"]["chat"] = {"time": "18:30"}
+    story["steps"]["b"]["chat"] = {"time": "18:30", "app": "group", "avatar": "green"}
     locales = {
         lang: with_messages(
             story, lang, message=f"{lang}: free gems for you!", spot={"bribe": "free gems|for you"}
@@ -330,12 +330,14 @@ def test_chat_messages_and_spots_load(tmp_path: Path) -> None:
     assert loaded.chat == model.Chat(app="dm", avatar="teal", start="17:58")
     assert loaded.time_of(loaded.steps["a"]) == "17:58"
     assert loaded.time_of(loaded.steps["b"]) == "18:30"
+    assert (loaded.steps["b"].app, loaded.steps["b"].avatar) == ("group", "green")
+    assert (loaded.steps["a"].app, loaded.steps["a"].avatar) == (None, None)
 
 
 def test_bad_chat_fields(tmp_path: Path) -> None:
     story = mini()
     story["chat"] = {"app": "tiktok", "avatar": "gold", "start": "25:00", "colour": 1}
-    story["steps"]["a"]["chat"] = {"app": "fax", "time": 930}
+    story["steps"]["a"]["chat"] = {"app": "fax", "time": 930, "avatar": "gold", "start": "9:00"}
     errors = errors_of(tmp_path, story)
     assert_one(errors, "unknown app 'tiktok'")
     assert_one(errors, "unknown avatar 'gold'")
@@ -343,6 +345,8 @@ def test_bad_chat_fields(tmp_path: Path) -> None:
     assert_one(errors, "chat: unknown field 'colour'")
     assert_one(errors, "step 'a'", "unknown app 'fax'")
     assert_one(errors, "step 'a'", "time must be like")
+    assert_one(errors, "step 'a'", "unknown avatar 'gold'")
+    assert_one(errors, "step 'a'", "chat: unknown field 'start'")
 
 
 def test_spot_phrases_must_be_in_the_message_and_a_taught_trick(tmp_path: Path) -> None:

@@ -864,18 +864,24 @@ def test_projector_votes_reveal_and_next_step(teacher, anon, store) -> None:
     assert store.projector(code)["step_id"] is None
 
 
-def test_projector_walks_a_story_to_its_end(teacher, store) -> None:
-    code = start_session(teacher, language="fr", stories=("skin_gift",))
-    _projector_post(teacher, code, action="start", story="skin_gift")
+@pytest.mark.parametrize("story_id", ["skin_gift", "recorded_call"])
+def test_projector_walks_a_story_to_its_end(teacher, store, story_id) -> None:
+    code = start_session(teacher, language="fr", stories=(story_id,))
+    _projector_post(teacher, code, action="start", story=story_id)
     for _ in range(12):
         state = store.projector(code)
         story = get_story(state["story_id"])
         step = story.step(state["step_id"])
         page = teacher.get(f"/teacher/class/{code}/projector")
         assert page.status_code == 200
-        assert html_of(f"stories.skin_gift.steps.{step.id}.text", "fr") in page.text
+        assert html_of(f"stories.{story_id}.steps.{step.id}.text", "fr") in page.text
         if step.kind == "end":
-            assert html_of("stories.skin_gift.recap", "fr") in page.text
+            assert html_of(f"stories.{story_id}.recap", "fr") in page.text
+            # what works against the threats, shown with the recap (only some stories have it)
+            works = f"stories.{story_id}.what_works"
+            assert (texts.has(works, "fr") and html_of(works, "fr") in page.text) == (
+                story_id == "recorded_call"
+            )
             break
         _projector_post(teacher, code, action="reveal")
         choice = step.choices[0].id if step.choices else ""

@@ -790,6 +790,24 @@ def test_every_story_picture_has_alt_text_and_a_file() -> None:
         assert "<script" not in svg and "href" not in svg and 'aria-hidden="true"' in svg
 
 
+def test_every_app_kind_of_the_mock_ups_has_a_name_an_icon_and_a_bar() -> None:
+    """The page draws every app kind a story may name (bot.stories.model.APPS)."""
+    from bot.stories.model import APPS, DEFAULT_APP
+    from bot.web.app import STATIC_DIR
+
+    js = (STATIC_DIR / "play.js").read_text(encoding="utf-8")
+    css = (STATIC_DIR / "lumi.css").read_text(encoding="utf-8")
+    [listed] = re.findall(r"var APPS = \[([^\]]*)\];", js)
+    assert re.findall(r'"(\w+)"', listed) == list(APPS)
+    [icons] = re.findall(r"var APP_ICONS = \{([^}]*)\};", js)
+    assert re.findall(r"(\w+): \"", icons) == list(APPS)
+    for app in APPS:
+        for lang in ("en", "fr"):
+            assert texts.has(f"story_ui.chat.{app}", lang), (app, lang)
+        if app != DEFAULT_APP:  # the default bar is the plain .mockup-bar
+            assert f".mockup-{app} .mockup-bar {{ background:" in css, app
+
+
 def test_age_band_any_passes_the_proxy_and_clears_the_slot(client, rasa):
     from bot.session import slots_from_metadata
 

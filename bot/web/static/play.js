@@ -6,8 +6,8 @@
 (function () {
   "use strict";
 
-  var APPS = ["game_chat", "dm", "photo_chat"];
-  var APP_ICONS = { game_chat: "🎮", dm: "💬", photo_chat: "📷" };
+  var APPS = ["game_chat", "dm", "photo_chat", "video_call", "live", "group"];
+  var APP_ICONS = { game_chat: "🎮", dm: "💬", photo_chat: "📷", video_call: "📹", live: "🔴", group: "👥" };
   var COLOURS = ["blue", "green", "orange", "pink", "purple", "red", "teal", "brown"];
   var PICTURE_ID = /^[a-z0-9_]{1,40}$/;
   var TIME = /^[0-2][0-9]:[0-5][0-9]$/;
