@@ -265,7 +265,9 @@ def decide(
        says it is harmless.
     2. Personal (the child's own life) when the net says so, or when the
        reader reads a real-life disclosure more than a sentence about someone
-       else; otherwise a mention (in a story: "is this happening to you?").
+       else (in play, not when the net read the words as about someone else
+       and the reader is not sure); otherwise a mention (in a story: "is this
+       happening to you?").
     3. The level is danger when the net says so (sextortion, self-harm, abuse
        and someone coming are always danger there: data/safeguarding/patterns.yml),
        or most of what the reader reads as a disclosure is one of its danger
@@ -300,7 +302,18 @@ def decide(
         level = "danger" if screening.level == "danger" or reader_danger else "concern"
         if mode == "rehearsal" and level != "danger":
             return Decision(FALLBACK, None)
-        personal = (screening.flagged and screening.personal) or real_life
+        # In play, words the net found about someone else (no "me", "my") are
+        # the story's character unless the reader is sure: the child is asked
+        # "is this happening to you?" rather than told the story is real.
+        about_character = (
+            playing
+            and screening.flagged
+            and not screening.personal
+            and read.disclosure < bars.reader_sure
+        )
+        personal = (screening.flagged and screening.personal) or (
+            real_life and not about_character
+        )
         return Decision(DISCLOSE if personal else MENTION, level, tuple(categories))
     risky = _classifier_risk(intent, confidence, ranking, min_confidence)
     if risky is None:

@@ -7,9 +7,10 @@ After a disclosure, Lumi offers a way to reach a grown-up who is right there:
   dashboard show a discreet alert with the child's class pseudonym (never their
   words: the alert is raised with the class code and the pseudonymous learner
   id, nothing else) until the teacher marks it seen;
-- **at home**: "Would you like help to start talking with a parent or another
-  grown-up at home?"; on yes, the first sentence to say and how to pick the
-  moment (and another adult if that one is part of the problem).
+- **at home** nothing is offered here (``support.after_safeguard`` asks
+  :func:`in_class` first): the first reply's "Help me tell a grown-up" button
+  already opens the rehearsal, and a parent offer would be wrong when the worry
+  is about a parent. The parent's version below stays for a client that asks.
 
 :func:`offer` says what to offer for a turn (an empty reply when there is
 nothing to offer: asked once per conversation); the child's answer comes as the

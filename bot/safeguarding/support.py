@@ -183,7 +183,31 @@ def _next_step(found: tuple[str, ...], topic: str, level: str, last: str | None)
 
 
 def follow_up(turn: Turn) -> Reply:
-    """Something the child says in support mode: reassurance, then one next step."""
+    """Something the child says in support mode: reassurance, then one next step.
+
+    A message that is itself a disclosure (its own entities carry
+    ``safeguard_level``: a new worry, a danger told after a concern) also gets
+    the ``safeguard`` payload, as every disclosure does (docs/contract.md), with
+    the short in-context text rather than the whole first reply again."""
+    reply = _follow_up(turn)
+    if turn.entities.get("safeguard_level") and not _has_safeguard_payload(reply):
+        from bot.safeguarding.reply import payload_message
+
+        topic, level = _topic_and_level(turn)
+        payload = payload_message(reply.lang, turn.slot("country"), level, topic)
+        # before the last bubble, so that its buttons stay at the bottom
+        reply.messages.insert(max(len(reply.messages) - 1, 0), payload)
+    return reply
+
+
+def _has_safeguard_payload(reply: Reply) -> bool:
+    return any(
+        isinstance(m.get("custom"), dict) and m["custom"].get("kind") == "safeguard"
+        for m in reply.messages
+    )
+
+
+def _follow_up(turn: Turn) -> Reply:
     reply = Reply(turn.lang)
     kept = state(turn)
     topic, level = _topic_and_level(turn)

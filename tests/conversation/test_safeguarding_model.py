@@ -25,10 +25,11 @@ CAUGHT = {"disclose_problem", "mention_risk"}
 # before that round, never read while tuning) is the honest one.
 BLIND_MIN_RECALL = {"blind": {"en": 0.92, "fr": 0.91}, "blind2": {"en": 0.84, "fr": 0.84}}
 BLIND_MAX_FALSE_ALARMS = {"blind": {"en": 0.07, "fr": 0.10}, "blind2": {"en": 0.19, "fr": 0.23}}
-# Answers typed inside a story that may still get the gentle "is this
-# happening to you?" (flagged by the net as a sentence about the character,
-# see tests/unit/test_safety_net.py FLAGGED_STORY_ANSWERS).
-STORY_ANSWERS_MAY_ASK = 3
+# The share of answers typed inside a story (data/eval/stories, all benign)
+# that may be interrupted, mostly by the gentle "is this happening to you?":
+# the issue's false-alarm target, 5 % in every category. (Before the meaning
+# layer, only the net's 3 sentences about the character asked.)
+STORY_ANSWERS_MAY_ASK = 0.05
 
 
 def items(lang: str, name: str | None = None) -> list[dict]:
@@ -75,19 +76,28 @@ def test_danger_is_recognised(parser):
 
 
 def test_story_characters_get_a_question_not_the_full_reply(parser):
+    """Typed inside a story, a sentence about the character ("he says he'll show
+    everyone her picture") gets "is this happening to you?", not the reply to a
+    child's own disclosure. (Outside a story both intents get the safeguarding
+    reply, so there the reader may read them as the child's own.)"""
+    metadata = {STATE_KEY: {"mode": "story"}}
     for lang in ("en", "fr"):
         story = [i["text"] for i in items(lang) if i.get("ambiguous")]
-        too_strong = [t for t in story if parser.parse(t)["intent"]["name"] == "disclose_problem"]
+        intents = {t: parser.parse(t, metadata)["intent"]["name"] for t in story}
+        too_strong = [t for t, intent in intents.items() if intent == "disclose_problem"]
         assert too_strong == [], (lang, too_strong)
+        asked = [t for t, intent in intents.items() if intent == "mention_risk"]
+        assert len(asked) >= 0.9 * len(story), (lang, set(story) - set(asked))
 
 
 def test_answers_inside_a_story_do_not_interrupt_it(parser):
     stories = DATA_DIR / "eval" / "stories"
-    texts = [
-        i["text"]
-        for path in sorted(stories.glob("*.yml"))
-        for i in yaml.safe_load(path.read_text(encoding="utf-8"))["items"]
-    ]
+    texts: dict[str, list[str]] = {"en": [], "fr": []}
+    for path in sorted(stories.glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        texts[data["lang"]] += [i["text"] for i in data["items"]]
     metadata = {STATE_KEY: {"mode": "story"}}
-    interrupted = [t for t in texts if parser.parse(t, metadata)["intent"]["name"] in CAUGHT]
-    assert len(interrupted) <= STORY_ANSWERS_MAY_ASK, interrupted
+    for lang in ("en", "fr"):
+        answers = texts[lang]
+        interrupted = [t for t in answers if parser.parse(t, metadata)["intent"]["name"] in CAUGHT]
+        assert len(interrupted) <= STORY_ANSWERS_MAY_ASK * len(answers), (lang, interrupted)

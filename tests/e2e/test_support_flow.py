@@ -131,6 +131,25 @@ FOLLOW_UPS = [
 ]
 
 
+DANGER_AFTER = {
+    "en": "he says he will send my pics to everyone at school unless i pay him tonight",
+    "fr": "il dit qu'il va envoyer mes photos a toute l'ecole si je le paye pas ce soir",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_danger_told_after_a_first_disclosure_gets_the_payload_with_danger(chat, lang):
+    """The contract: the reply to ANY message in which a child discloses carries
+    the safeguard payload, also in the conversation after a first disclosure."""
+    first = chat.send(DISCLOSURE[lang], {"language": lang, "country": "FR"})
+    assert payloads(first, "safeguard")
+    reply = chat.send(DANGER_AFTER[lang])
+    guard = payloads(reply, "safeguard")
+    assert guard and guard[0]["level"] == "danger" and guard[0]["lang"] == lang, reply
+    assert guard[0]["country"] == "FR" and guard[0]["helplines"]
+    assert len(texts(reply)) <= 3  # the short in-context reply, not the whole script
+
+
 @pytest.mark.parametrize(("lang", "text", "key"), FOLLOW_UPS)
 def test_follow_ups_get_reassurance_and_one_next_step_never_rehearsal_praise(chat, lang, text, key):
     chat.send(DISCLOSURE[lang], {"language": lang, "country": "FR"})

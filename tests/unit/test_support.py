@@ -300,3 +300,28 @@ def test_typed_requests_for_an_activity_leave_support():
     reply = dialogue.handle_text(turn("lets play a story", "start_story", support=story))
     assert reply.slots.get("mode") != "support"
     assert "/resume" not in [b["payload"] for m in reply.messages for b in m.get("buttons", [])]
+
+
+def _safeguard_payloads(reply):
+    return [
+        m["custom"]
+        for m in reply.messages
+        if isinstance(m.get("custom"), dict) and m["custom"].get("kind") == "safeguard"
+    ]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_further_disclosure_in_support_mode_carries_the_payload(lang):
+    """Docs/contract.md: the reply to any message in which a child discloses
+    carries the safeguard payload; after a first disclosure the text stays the
+    short in-context one and the buttons stay on the last bubble."""
+    told = turn("...", "disclose_problem", lang=lang)
+    told.entities.update({"safeguard_level": "danger", "safeguard_topic": "sextortion"})
+    reply = support.follow_up(told)
+    guard = _safeguard_payloads(reply)
+    assert len(guard) == 1 and guard[0]["level"] == "danger" and guard[0]["lang"] == lang
+    assert guard[0]["country"] == "FR" and guard[0]["helplines"]
+    assert reply.messages[-1].get("buttons") and "custom" not in reply.messages[-1]
+    assert reply.slots["support"]["level"] == "danger"
+    # a follow-up that discloses nothing new gets no payload
+    assert _safeguard_payloads(support.follow_up(turn("what if he finds out", lang=lang))) == []
