@@ -1,9 +1,10 @@
 """``check(text)``: which manipulation tactics a pasted message shows.
 
 The paste is cut into lines (timestamps and speaker names removed, the child's
-own lines left out) and read sentence by sentence (``split.units``); a tactic is
-found when, in any line or sentence, the model's probability reaches the
-tactic's threshold or one of its cue patterns fires on a line. The evidence for
+own lines left out) and read message by message, a long message sentence by
+sentence (``split.units``); a tactic is found when, in any line or sentence, the
+model's probability reaches the tactic's threshold, or one of its cue patterns
+fires on a line the gate does not read as harmless (``model.CUE_GATE``). The evidence for
 a tactic is the short fragment of the paste that shows it, taken where it is: a
 fragment where a cue fires, else the fragment the model scores highest in the
 line that showed it.
@@ -72,11 +73,16 @@ def check(text: str) -> CheckResult:
 
 
 def _check(model: Model, text: str) -> CheckResult:
+    import numpy as np
+
     lines = split.lines(text)
     read = [(unit, normalise(unit.text)) for unit in split.units(lines)]
     read = [(unit, norm) for unit, norm in read if norm]
-    unit_probs = model.proba([norm for _, norm in read])
-    line_cues = [model.cues.tactics(normalise(line.text)) for line in lines]
+    unit_probs, unit_gate = model.read([norm for _, norm in read])
+    line_gate = np.zeros(len(lines))
+    for (unit, _), gate in zip(read, unit_gate, strict=True):
+        line_gate[unit.line] = max(line_gate[unit.line], gate)
+    line_cues = model.line_cues([normalise(line.text) for line in lines], line_gate)
 
     found: list[str] = []
     cue_lines: dict[str, list[int]] = {}

@@ -30,7 +30,14 @@ EVAL_DIR = DATA_DIR / "eval" / "tactic_check"
 BLIND_DIR = DATA_DIR / "eval" / "tactic_check_blind"
 # A second blind set, written after the first was measured, before a second round.
 BLIND2_DIR = DATA_DIR / "eval" / "tactic_check_blind2"
-EVAL_SETS = {"held-out": EVAL_DIR, "blind": BLIND_DIR, "blind2": BLIND2_DIR}
+# A third, written by another engineer after the first two were measured, before round 3.
+BLIND3_DIR = DATA_DIR / "eval" / "tactic_check_blind3"
+EVAL_SETS = {
+    "held-out": EVAL_DIR,
+    "blind": BLIND_DIR,
+    "blind2": BLIND2_DIR,
+    "blind3": BLIND3_DIR,
+}
 CUES_FILE = "cues.yml"
 SPELLING_FILE = "spelling.yml"
 

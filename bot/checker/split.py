@@ -56,6 +56,11 @@ _WORD = re.compile(r"\S+")
 EVIDENCE_CHARS = 80
 _WINDOW_WORDS = 12
 _WINDOW_STEP = 6
+# A line longer than this (in words) is also read sentence by sentence. A shorter
+# line is read whole: its other sentence is often what makes it harmless ("don't
+# tell jess - we're making her a card", "... - Mrs Hall, ICT lesson"). Chosen on
+# the development sets (docs/checker.md, issue 18 round 3).
+LONG_LINE_WORDS = 12
 # A sentence longer than this (in words) is also read in overlapping windows of
 # words, so that a tactic in the middle of a run-on paste is not diluted.
 LONG_SENTENCE_WORDS = 30
@@ -125,16 +130,23 @@ class Unit:
 
 
 def units(found: list[Line]) -> list[Unit]:
-    """Every line, each sentence of a line that has several, and word windows of
-    sentences longer than ``LONG_SENTENCE_WORDS``: the paste read sentence by sentence."""
+    """Every line; for a line of more than ``LONG_LINE_WORDS`` words, also each of
+    its sentences and word windows of sentences longer than ``LONG_SENTENCE_WORDS``:
+    an exchange is read message by message, a long message sentence by sentence.
+    A sentence keeps the role of its line's writer ("coach: ...")."""
     out: list[Unit] = []
     for index, line in enumerate(found):
         out.append(Unit(index, line.text))
-        parts = sentences(line.text)
+        body, role = line.text, ""
+        if line.speaker and body.startswith(f"{line.speaker}: "):
+            role, body = f"{line.speaker}: ", body[len(line.speaker) + 2 :]
+        if len(body.split()) <= LONG_LINE_WORDS:
+            continue
+        parts = sentences(body)
         if len(parts) > 1:
-            out.extend(Unit(index, part) for part in parts)
+            out.extend(Unit(index, role + part) for part in parts)
         for part in parts:
-            out.extend(Unit(index, window) for window in _windows(part))
+            out.extend(Unit(index, role + window) for window in _windows(part))
     return out
 
 

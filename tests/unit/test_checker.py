@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -360,15 +361,37 @@ def test_training_and_evaluation_data_are_valid_and_disjoint():
             assert any(tactic in e.tactics for e in lang_eval), (lang, tactic)
 
 
-def test_cues_never_fire_on_harmless_training_data():
+def test_cues_are_precise_on_the_training_data():
+    """A cue that fires is right at least 95% of the time for its tactic, and
+    fires on at most 2% of the harmless training messages (those it fires on
+    are look-alikes the gate has to read as harmless: ``model.CUE_GATE``)."""
     cues = load_cues(TRAIN_DIR / CUES_FILE)
-    wrong = []
+    fired = dict.fromkeys(TACTICS, 0)
+    right = dict.fromkeys(TACTICS, 0)
+    harmless = harmless_fired = 0
     for example in training_examples():
+        found = set()
         for line in split.lines(example.text):
-            for tactic, hit in cues.match(normalise(line.text)).items():
-                if tactic not in example.tactics:
-                    wrong.append((tactic, hit.group(0), line.text))
-    assert not wrong
+            found |= cues.tactics(normalise(line.text))
+        for tactic in found:
+            fired[tactic] += 1
+            right[tactic] += tactic in example.tactics
+        if not example.tactics:
+            harmless += 1
+            harmless_fired += bool(found)
+    for tactic in TACTICS:
+        assert fired[tactic] >= 20, tactic
+        assert right[tactic] / fired[tactic] >= 0.95, (tactic, right[tactic], fired[tactic])
+    assert harmless_fired / harmless <= 0.02, (harmless_fired, harmless)
+
+
+def test_a_cue_on_a_harmless_looking_line_is_not_enough():
+    """The words of a cue in a message the gate reads as harmless: not flagged."""
+    model = checker_model.get_model()
+    line = normalise("dont tell mum i spilt juice on the sofa lol - ur sister")
+    assert "secrecy" in model.cues.tactics(line)
+    assert model.line_cues([line], np.array([checker_model.CUE_GATE - 0.01])) == [set()]
+    assert model.line_cues([line], np.array([checker_model.CUE_GATE])) == [{"secrecy"}]
 
 
 def test_evaluation_targets_are_met():
