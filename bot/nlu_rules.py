@@ -311,9 +311,7 @@ def decide(
             and not screening.personal
             and read.disclosure < bars.reader_sure
         )
-        personal = (screening.flagged and screening.personal) or (
-            real_life and not about_character
-        )
+        personal = (screening.flagged and screening.personal) or (real_life and not about_character)
         return Decision(DISCLOSE if personal else MENTION, level, tuple(categories))
     risky = _classifier_risk(intent, confidence, ranking, min_confidence)
     if risky is None:

@@ -1,7 +1,7 @@
 """Measure the message checker on the held-out evaluation set.
 
     .venv/bin/python scripts/eval_checker.py                # held-out set, per language
-    .venv/bin/python scripts/eval_checker.py --set blind    # the blind sets of issue 18 (blind, blind2, blind3)
+    .venv/bin/python scripts/eval_checker.py --set blind3   # or blind, blind2 (issue 18)
     .venv/bin/python scripts/eval_checker.py --errors       # and every wrong answer
 
 Trains the model first if it is missing or stale. Exits 1 when a language
