@@ -93,6 +93,7 @@ class Lexicon:
     clause_words: frozenset[str]
     negation: Mapping[str, frozenset[str]]
     shared_negation: frozenset[str]  # negation words that count for every language's patterns
+    guard_negation: frozenset[str]  # negation words that make a text hold a negation
     subjects: frozenset[str]  # a subject after a negation ends it ("dit pas non elle l'envoie")
     unsure: tuple[re.Pattern[str], ...]
     ordinals: Mapping[str, int]
@@ -230,7 +231,9 @@ def parse_lexicon(path: Path, raw: Any) -> Lexicon:
         for lang, items in _lang_lists(path, "negation", raw.get("negation")).items()
     }
     not_shared = {str(w) for w in raw.get("negation_not_shared") or []}
-    shared_negation = frozenset(w for words in negation.values() for w in words) - not_shared
+    every_negation = frozenset(w for words in negation.values() for w in words)
+    shared_negation = every_negation - not_shared
+    guard_ignores = {str(w) for w in raw.get("negation_guard_ignores") or []}
     subjects = frozenset(
         str(w)
         for items in _lang_lists(path, "subjects", raw.get("subjects")).values()
@@ -260,6 +263,7 @@ def parse_lexicon(path: Path, raw: Any) -> Lexicon:
         clause_words=frozenset(str(w) for w in raw.get("clause_words") or []),
         negation=negation,
         shared_negation=shared_negation,
+        guard_negation=every_negation - guard_ignores,
         subjects=subjects,
         unsure=unsure,
         ordinals=ordinals,
@@ -357,12 +361,19 @@ def _negations(lexicon: Lexicon, lang: str) -> frozenset[str]:
     return lexicon.negation.get(lang, frozenset()) | lexicon.shared_negation
 
 
+def _spelled(pattern: Pattern, word: str) -> bool:
+    """Does the pattern write this word itself ("says nothing", "chang\\w* rien")?"""
+    source = pattern.regex.pattern.replace("\\b", " ")
+    return re.search(rf"\b{re.escape(word)}\b", source) is not None
+
+
 def _negated(lexicon: Lexicon, tokens: list[str], pattern: Pattern, span: tuple[int, int]) -> bool:
     if not pattern.check_negation:
         return False
     near = _before(lexicon, tokens, span[0])
     if pattern.inside:
-        near = near + tokens[span[0] : span[1]]
+        # a negation word the pattern spells is its own, not one said about it
+        near = near + [w for w in tokens[span[0] : span[1]] if not _spelled(pattern, w)]
     if pattern.lang == "fr":
         near = near + _after(lexicon, tokens, span[1])
     negations = _negations(lexicon, pattern.lang)
@@ -382,7 +393,7 @@ def _double_negative(
 
 def has_negation(lexicon: Lexicon, clauses: list[list[str]]) -> bool:
     """Does the text hold a negation word (of any language, but French "n")?"""
-    return any(w in lexicon.shared_negation for clause in clauses for w in clause)
+    return any(w in lexicon.guard_negation for clause in clauses for w in clause)
 
 
 def _match_patterns(

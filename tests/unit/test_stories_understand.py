@@ -363,6 +363,29 @@ def test_a_bare_negation_asks_which_choice(story_id: str, step_id: str, text: st
         # "why not" / "pourquoi pas" say yes
         ("follower_bribe", "offer", "yeah why not", "accept"),
         ("follower_bribe", "offer", "ouais pourquoi pas", "accept"),
+        # double negatives that agree (round 2): the weak yes, then what follows
+        ("photo_steps", "selfie", "lina wouldnt mind sending it", "send_selfie"),
+        ("photo_steps", "selfie", "ca la gene pas de l'envoyer", "send_selfie"),
+        ("meet_up", "invite", "theo thinks why not", "say_yes"),
+        ("meet_up", "invite", "theo dit pas non", "say_yes"),
+        ("skin_gift", "gift", "leo has nothing against the gems", "take_gems"),
+        ("skin_gift", "gift", "leo a rien contre ces gemmes", "take_gems"),
+        ("follower_bribe", "offer", "she does not refuse the followers", "accept"),
+        ("follower_bribe", "offer", "mia refuse pas les abonnes", "accept"),
+        # never / nobody / nothing, and French "plus", refuse
+        ("skin_gift", "secret", "leo never says a word to his mum", "keep_secret"),
+        ("skin_gift", "secret", "she says nothing", "keep_secret"),  # the pattern's own "nothing"
+        ("vanishing_app", "questions", "he tells nobody his number", "keep_private"),
+        ("vanishing_app", "invite", "il l'ajoute plus", "stay_here"),
+        ("follower_bribe", "move_app", "elle va plus sur snap", "stay_here"),
+        ("follower_bribe", "photo", "elle en envoie plus", "say_no"),
+        ("skin_gift", "grown_up", "il joue plus avec lui", "block_report"),
+        # French "plus" that means "more" or "later" is no negation
+        ("live_coins", "coins", "il en demande plus", "ask_more"),
+        ("live_gifts", "settings", "elle veut plus de fans", "all_open"),
+        ("photo_steps", "private", "elle dit plus tard", "maybe_later"),
+        # plain answers
+        ("meet_up", "invite", "theo says yes", "say_yes"),
     ],
 )
 def test_negation_in_both_languages(story_id: str, step_id: str, text: str, expected: str) -> None:
@@ -391,10 +414,59 @@ def test_negation_in_both_languages(story_id: str, step_id: str, text: str, expe
         ("je le dirai pas a ma mere", "risky"),
         ("i wont send any pics", "refuse"),
         ("j'envoie pas de photo", "refuse"),
+        # double negatives that agree are risky; what follows still counts
+        ("i wouldnt mind", "risky"),
+        ("no problem", "risky"),
+        ("sure, i have nothing against that", "risky"),
+        ("i wont refuse", "risky"),
+        ("ca me gene pas", "risky"),
+        ("pas de souci", "risky"),
+        ("je refuserai pas", "risky"),
+        ("i dont mind telling my mum", "tell_adult"),
+        ("ca me derange pas d'en parler a ma mere", "tell_adult"),
+        # never / nobody / nothing / plus / personne refuse
+        ("i never share my address", "set_boundary"),
+        ("im not playing with you anymore", "refuse"),
+        ("i tell no one my school", "refuse"),  # one's details, not a secret
+        ("je dis a personne ou j habite", "refuse"),
+        ("nobody can make me send a pic", "refuse"),
+        ("rien ne me fera envoyer une photo", "refuse"),
+        ("je reponds plus a tes messages", "ignore"),
+        ("plus jamais je t'envoie rien", "refuse"),
+        ("je joue plus", "refuse"),
+        ("me demande plus ca", "set_boundary"),  # "demande plus" after "me" stays a negation
+        # keeping a secret is still risky
+        ("i tell nobody", "risky"),
+        ("je dis rien a personne", "risky"),
     ],
 )
 def test_negation_in_practice_replies(text: str, category: str | None) -> None:
     assert understand.read_rehearsal(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "negation"),
+    [
+        ("je lui reponds plus", True),
+        ("je parle plus avec lui", True),
+        ("il en demande plus", False),
+        ("peut etre plus tard", False),
+        ("c'est le plus drole", False),
+        ("elle est plus grande que moi", False),
+        ("je le dis a une personne de confiance", False),  # a noun, not "nobody"
+        ("je le dis a personne", True),
+        ("plus i tell my mum", True),  # English "plus": only the guard, never a pattern
+        ("i tell nobody", True),
+        ("n i tell my mum", False),  # English kid spelling of "and"
+    ],
+)
+def test_which_words_hold_a_negation(text: str, negation: bool) -> None:
+    lexicon = understand.load_lexicon()
+    assert understand.has_negation(lexicon, understand.prepare(text)) is negation
+
+
+def test_english_plus_does_not_negate_a_pattern() -> None:
+    assert understand.read_rehearsal("plus i tell my mum").category == "tell_adult"
 
 
 def test_the_engine_asks_which_choice_after_a_bare_negation() -> None:
