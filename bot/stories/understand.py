@@ -94,6 +94,7 @@ class Lexicon:
     negation: Mapping[str, frozenset[str]]
     shared_negation: frozenset[str]  # negation words that count for every language's patterns
     guard_negation: frozenset[str]  # negation words that make a text hold a negation
+    negation_after: Mapping[str, frozenset[str]]  # non-French words that negate what precedes
     subjects: frozenset[str]  # a subject after a negation ends it ("dit pas non elle l'envoie")
     unsure: tuple[re.Pattern[str], ...]
     ordinals: Mapping[str, int]
@@ -264,6 +265,12 @@ def parse_lexicon(path: Path, raw: Any) -> Lexicon:
         negation=negation,
         shared_negation=shared_negation,
         guard_negation=every_negation - guard_ignores,
+        negation_after={
+            lang: frozenset(str(w) for w in items)
+            for lang, items in _lang_lists(
+                path, "negation_after", raw.get("negation_after")
+            ).items()
+        },
         subjects=subjects,
         unsure=unsure,
         ordinals=ordinals,
@@ -374,8 +381,11 @@ def _negated(lexicon: Lexicon, tokens: list[str], pattern: Pattern, span: tuple[
     if pattern.inside:
         # a negation word the pattern spells is its own, not one said about it
         near = near + [w for w in tokens[span[0] : span[1]] if not _spelled(pattern, w)]
+    after = _after(lexicon, tokens, span[1])
     if pattern.lang == "fr":
-        near = near + _after(lexicon, tokens, span[1])
+        near = near + after
+    else:  # "he pays nothing", "she sends him nothing"
+        near = near + [w for w in after if w in lexicon.negation_after.get(pattern.lang, ())]
     negations = _negations(lexicon, pattern.lang)
     return any(w in negations for w in near)
 

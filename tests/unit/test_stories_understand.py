@@ -183,9 +183,11 @@ def test_safe_answers_are_never_judged_risky(use_model: bool) -> None:
                     continue
                 story = found[item["story"]]
                 step = story.steps[item["step"]]
-                if not expected or None in expected:
+                # "safe or ask again" ([keep_private, null]) is a safe label too
+                meant = expected - {None}
+                if not meant:
                     continue
-                if all(step.choice(e).safe for e in expected):  # type: ignore[union-attr]
+                if all(step.choice(e).safe for e in meant):  # type: ignore[union-attr]
                     match = understand.choice_for(
                         step, text, script.labels_for(story, step), use_model=use_model
                     )
@@ -376,6 +378,8 @@ def test_a_bare_negation_asks_which_choice(story_id: str, step_id: str, text: st
         ("skin_gift", "secret", "leo never says a word to his mum", "keep_secret"),
         ("skin_gift", "secret", "she says nothing", "keep_secret"),  # the pattern's own "nothing"
         ("vanishing_app", "questions", "he tells nobody his number", "keep_private"),
+        ("follower_bribe", "photo", "she sends him nothing", "say_no"),  # a negation after
+        ("skin_gift", "secret", "she tells her mum nothing", "keep_secret"),
         ("vanishing_app", "invite", "il l'ajoute plus", "stay_here"),
         ("follower_bribe", "move_app", "elle va plus sur snap", "stay_here"),
         ("follower_bribe", "photo", "elle en envoie plus", "say_no"),
