@@ -70,6 +70,9 @@ class Pattern:
     # A pattern of a safe move that holds its own negation ("say no", "stop"):
     # dropped when a negation stands before it ("she doesn't say no").
     drop_if_negated: bool = False
+    # A negation after the match may be about it ("je lui envoie pas", "he pays
+    # nothing"); not after an interjection ("ok nobody will know").
+    after: bool = True
 
 
 @dataclass(frozen=True)
@@ -150,8 +153,8 @@ def _parse_pattern(
     if isinstance(raw, str):
         return Pattern(regex=_compile(path, where, raw), lang=lang)
     if not isinstance(raw, dict) or "re" not in raw:
-        raise _fail(path, f"{where}: a pattern is a string or {{re, weight, neg, negated}}")
-    extra = set(raw) - {"re", "weight", "neg", "negated"}
+        raise _fail(path, f"{where}: a pattern is a string or {{re, weight, neg, negated, after}}")
+    extra = set(raw) - {"re", "weight", "neg", "negated", "after"}
     if extra:
         raise _fail(path, f"{where}: unknown pattern field(s) {sorted(extra)}")
     negated = raw.get("negated")
@@ -165,6 +168,7 @@ def _parse_pattern(
         check_negation=check_negation,
         negated=negated,
         drop_if_negated=safe and not check_negation,
+        after=bool(raw.get("after", True)),
     )
 
 
@@ -381,7 +385,7 @@ def _negated(lexicon: Lexicon, tokens: list[str], pattern: Pattern, span: tuple[
     if pattern.inside:
         # a negation word the pattern spells is its own, not one said about it
         near = near + [w for w in tokens[span[0] : span[1]] if not _spelled(pattern, w)]
-    after = _after(lexicon, tokens, span[1])
+    after = _after(lexicon, tokens, span[1]) if pattern.after else []
     if pattern.lang == "fr":
         near = near + after
     else:  # "he pays nothing", "she sends him nothing"

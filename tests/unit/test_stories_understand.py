@@ -442,6 +442,10 @@ def test_negation_in_both_languages(story_id: str, step_id: str, text: str, expe
         # keeping a secret is still risky
         ("i tell nobody", "risky"),
         ("je dis rien a personne", "risky"),
+        # a negation after an interjection is about what follows: never a refusal
+        # (a vague yes in a text holding a negation is asked about again)
+        ("ok noone is gonna see it", None),
+        ("oui personne le verra", None),
     ],
 )
 def test_negation_in_practice_replies(text: str, category: str | None) -> None:
