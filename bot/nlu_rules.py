@@ -190,6 +190,8 @@ def annotate(
         mode=mode,
         reading=read,
         earlier=[e.evidence for e in memory.unflagged(earlier)],
+        # after a disclosure: every remembered message counts for what makes it worse
+        answered=[e.evidence for e in earlier] if any(e.flagged for e in earlier) else [],
     )
     result.intent = decision.intent
     if read is not None or earlier:
@@ -250,6 +252,7 @@ def decide(
     mode: str | None = None,
     reading: Reading | None = None,
     earlier: Sequence[float] = (),
+    answered: Sequence[float] = (),
     bars: Bars = BARS,
 ) -> Decision:
     """The three layers together: the safety net (words), the disclosure reader
@@ -259,8 +262,13 @@ def decide(
        (``reader_sure``); or the reader says so at ``reader_with_intent``
        (``..._in_play`` inside a story or the rehearsal) and the trained
        intent agrees; or the reader reads it as the piece that completes a
-       disclosure told over several messages (``reader_piece``, ``context``);
-       or, outside play, the trained intent alone is sure
+       disclosure told over several messages (``reader_piece``, ``context``:
+       ``earlier`` holds the evidence since the last message answered as a
+       disclosure); or, outside play, it reads this message as danger and,
+       with the remembered messages once one of them was answered as a
+       disclosure (``answered``), as the piece that makes it worse ("i sent a
+       pic to someone" / "now he wants 100 pounds"); or, outside play, the
+       trained intent alone is sure
        (``classifier_only_confidence``) and neither the net nor the reader
        says it is harmless.
     2. Personal (the child's own life) when the net says so, or when the
@@ -288,6 +296,13 @@ def decide(
             bool(earlier)
             and read.disclosure >= bars.reader_piece
             and memory_context(read.disclosure, earlier) >= bars.context
+        )
+        or (
+            not playing
+            and bool(answered)
+            and read.disclosure >= bars.reader_piece
+            and read.danger >= bars.danger_share * read.disclosure
+            and memory_context(read.disclosure, answered) >= bars.context
         )
     )
     if screening.harmless and read.disclosure < bars.over_harmless:

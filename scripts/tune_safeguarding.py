@@ -26,6 +26,7 @@ import os
 import pickle
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,7 +134,9 @@ def parsed_dev(model: Path, refresh: bool) -> dict[str, Any]:
     return result
 
 
-def run_decide(p: Parsed, bars: Bars, mode: str | None, earlier: list[float]) -> Any:
+def run_decide(
+    p: Parsed, bars: Bars, mode: str | None, earlier: list[float], answered: Sequence[float] = ()
+) -> Any:
     return decide(
         p.screening,
         p.intent,
@@ -142,6 +145,7 @@ def run_decide(p: Parsed, bars: Bars, mode: str | None, earlier: list[float]) ->
         mode=mode,
         reading=p.reading,
         earlier=earlier,
+        answered=answered,
         bars=bars,
     )
 
@@ -180,7 +184,13 @@ def measure(data: dict[str, Any], bars: Bars, errors: list[str] | None = None) -
         caught = False
         for message in seq["messages"]:
             p = parsed[(message, seq["lang"])]
-            d = run_decide(p, bars, mode, [e.evidence for e in memory.unflagged(entries)])
+            d = run_decide(
+                p,
+                bars,
+                mode,
+                [e.evidence for e in memory.unflagged(entries)],
+                [e.evidence for e in entries] if any(e.flagged for e in entries) else [],
+            )
             caught = caught or d.level is not None
             entries = memory.decode(
                 memory.remember(entries, p.reading or NOTHING, d.level is not None)

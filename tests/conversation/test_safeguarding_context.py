@@ -38,8 +38,22 @@ def tell(parser, messages: list[str], mode: str | None) -> list[dict]:
     return out
 
 
+# Known false alarm (docs/safeguarding.md, "Known limits"): "my aunt" / "asked for
+# a photo" / "of my new bike" — the second message alone is a photo request, and the
+# memory keeps no words, so it is answered before the third makes it harmless.
+KNOWN_FALSE_ALARMS = {("en", "my aunt"), ("fr", "ma tante")}
+
+
+def _marks(seq: dict) -> list:
+    if (seq["lang"], seq["messages"][0]) in KNOWN_FALSE_ALARMS:
+        return [pytest.mark.xfail(strict=True, reason="photo request from family, told in pieces")]
+    return []
+
+
 @pytest.mark.parametrize(
-    "seq", SEQUENCES, ids=[f"{s['lang']}-{i}" for i, s in enumerate(SEQUENCES)]
+    "seq",
+    [pytest.param(s, marks=_marks(s)) for s in SEQUENCES],
+    ids=[f"{s['lang']}-{i}" for i, s in enumerate(SEQUENCES)],
 )
 def test_a_disclosure_in_pieces_is_caught_by_the_message_that_completes_it(parser, seq):
     mode = "story" if seq.get("place") == "story" else None

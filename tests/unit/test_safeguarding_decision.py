@@ -121,3 +121,45 @@ def test_annotate_remembers_figures_and_reads_the_memory():
     assert result.entities["safeguard_level"] == "concern"
     assert result.entities["safeguard_memory"].endswith("0.40,0.00,online,1")
     assert "ok" not in result.entities["safeguard_memory"]
+
+
+def test_after_a_disclosure_a_piece_that_makes_it_worse_is_danger():
+    """ "i sent a pic to someone" (answered) / "now he wants 100 pounds": the reader
+    reads danger in the second, too weak alone; with what was remembered it is the
+    piece that makes it worse. Not without an earlier answered disclosure, not in
+    play, and not when the reader reads no danger in it."""
+    worse = read(0.41, danger=0.40, category="sextortion")
+    answered = [0.88, 0.54]
+    alone = decide(NOTHING, "disclose_online", 0.37, EVERYDAY, reading=worse)
+    assert alone.level is None
+    after = decide(NOTHING, "disclose_online", 0.37, EVERYDAY, reading=worse, answered=answered)
+    assert after.level == "danger"
+    in_play = decide(
+        NOTHING, "disclose_online", 0.37, EVERYDAY, mode="story", reading=worse, answered=answered
+    )
+    assert in_play.level is None
+    calm = read(0.41, danger=0.05)
+    assert (
+        decide(NOTHING, "share_everyday", 0.9, EVERYDAY, reading=calm, answered=answered).level
+        is None
+    )
+
+
+def test_the_memory_gives_the_flagged_messages_to_the_decision():
+    """annotate(): once a remembered message was answered as a disclosure, every
+    remembered message's evidence is the context of what makes it worse."""
+    from bot.safeguarding import memory
+
+    earlier = memory.remember([], read(0.88), False)
+    earlier = memory.remember(memory.decode(earlier), read(0.54), True)
+    state = {STATE_KEY: {"safeguard_memory": earlier}}
+    reading = {"disclosure": 0.41, "danger": 0.40, "mention": 0.0, "category": "sextortion"}
+    result = annotate(
+        text="now he wants 100 pounds",
+        metadata=state,
+        intent="disclose_online",
+        confidence=0.37,
+        ranking=EVERYDAY,
+        reading=reading,
+    )
+    assert result.entities.get("safeguard_level") == "danger"

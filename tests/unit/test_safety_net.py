@@ -461,6 +461,11 @@ FLAGGED_STORY_ANSWERS = {
     "du chantage",
     "that's the photo ask trick, no way",
     "c'est la demande de photo ca, non merci",
+    # the negation2 sets (issue 20, round 2): the character's move, a mention
+    "he doesnt mind telling him his school",
+    "il a rien contre dire son ecole",
+    "il en parle a personne",
+    "ok nobody will know",
 }
 # Practice replies to the manipulator that the net reads as the child's own
 # disclosure: a known false alarm inside a story, left for the safety net's
@@ -473,6 +478,9 @@ PERSONAL_STORY_ANSWERS_TO_FIX = {
     "d'accord je dis rien a mon pere",
     "a real friend wouldnt ask me to keep secrets",
     "un vrai ami me demanderait pas de garder des secrets",
+    # the negation2 sets (issue 20, round 2): a refusal the net reads as the child's own
+    "je garde jamais de secret pour ma mere",
+    "nothing you say will make me send it",
 }
 
 
