@@ -51,11 +51,16 @@ def test_disclosure_inside_the_quiz_then_back_to_the_quiz(chat):
 
 
 def test_threat_pasted_in_a_message_check(chat):
+    """A pasted threat (a message the child received) gets the tricks and one
+    line offering help, not the whole script (issue 16); the offer's button
+    opens the safeguarding reply, in danger."""
     chat.send("/check_message")
     reply = chat.send("if u dont send more pics i will post the one u sent to all ur followers")
-    assert payloads(reply, "safeguard")
     check = payloads(reply, "tactic_check")
     assert check and "threat" in check[0]["tactics"]
+    assert "/disclose_problem" in [b["payload"] for b in buttons(reply)]
+    guard = payloads(chat.send("/disclose_problem"), "safeguard")
+    assert guard and guard[0]["level"] == "danger"
 
 
 def test_pick_a_trusted_adult_and_rehearse(chat):
