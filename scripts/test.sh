@@ -28,11 +28,13 @@ if [ -f scripts/services.sh ]; then
   set -a; . var/services.env; set +a
   export LUMI_REQUIRE_POSTGRES=1
 fi
-if ! command -v chromium >/dev/null 2>&1; then
+# Chromium, and a colour emoji font so the screenshots in docs/ show the call and
+# read-aloud icons as a phone does (without it they are empty boxes)
+if ! command -v chromium >/dev/null 2>&1 || [ ! -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]; then
   if [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null
   else
-    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null
   fi
 fi
 

@@ -20,6 +20,7 @@ from tests.browser.conftest import (
     open_chat,
     screenshot,
     send_text,
+    shown,
     wait_reply,
 )
 
@@ -72,7 +73,7 @@ def test_a_story_step_shows_the_message_as_on_a_phone_and_the_picture(page, axe_
         label = mockup.get_attribute("aria-label")
         assert "Max_Gamer" in label and "17:02" in label
         assert texts.t("stories.skin_gift.app_name", lang) in mockup.inner_text()
-        assert texts.t("web.js.mockup_pretend", lang) in mockup.inner_text()
+        assert shown("web.js.mockup_pretend", lang) in mockup.inner_text()
         message = texts.t("stories.skin_gift.steps.gift.message", lang)
         assert " ".join(mockup.locator(".mockup-text").inner_text().split()) == " ".join(
             message.split()
@@ -86,7 +87,7 @@ def test_a_story_step_shows_the_message_as_on_a_phone_and_the_picture(page, axe_
         assert words.nth(1).get_attribute("tabindex") == "-1"
         feedback = mockup.locator(".spot-feedback")
         words.first.click()  # "You're" / "T'es": flattery, not this story's trick
-        assert feedback.inner_text() == texts.t("web.js.spot_wrong", lang)
+        assert feedback.inner_text() == shown("web.js.spot_wrong", lang)
         trick = mockup.locator(".spot-word[data-tactic='bribe']").first
         trick.click()
         assert texts.t("tactics.bribe.name", lang) in feedback.inner_text()
@@ -99,7 +100,7 @@ def test_a_story_step_shows_the_message_as_on_a_phone_and_the_picture(page, axe_
         last = mockup.locator(".spot-word[data-tactic='bribe']").last
         last.focus()
         page.keyboard.press("Enter")
-        assert texts.t("web.js.spot_done", lang) in feedback.inner_text()
+        assert shown("web.js.spot_done", lang) in feedback.inner_text()
         if lang == "en":
             mockup.evaluate("node => node.closest('.msg').scrollIntoView({block: 'start'})")
             screenshot(page, "story-step.png", full_page=False)
@@ -191,7 +192,7 @@ def test_read_aloud_controls_on_messages_and_choices(page):
     # a visible control on each message, the mock-up included
     mockup_message = page.locator("#log .msg-bot", has=page.locator(".mockup")).last
     button = mockup_message.locator(".read-button")
-    assert button.is_visible() and button.inner_text() == texts.t("web.chat.read_message", "fr")
+    assert button.is_visible() and button.inner_text() == shown("web.chat.read_message", "fr")
     button.click()
     spoken = page.evaluate("() => window.__spoken")
     text = texts.t("stories.skin_gift.steps.gift.message", "fr")
@@ -205,7 +206,7 @@ def test_read_aloud_controls_on_messages_and_choices(page):
     spoken = page.evaluate("() => window.__spoken")
     labels = page.locator("#choices button.choice").all_inner_texts()
     assert spoken[-1]["lang"] == "fr-FR"
-    assert spoken[-1]["text"].startswith(texts.t("web.js.choices_intro", "fr"))
+    assert spoken[-1]["text"].startswith(shown("web.js.choices_intro", "fr"))
     assert all(label in spoken[-1]["text"] for label in labels)
     # with read-aloud on, the mock-up and the choices are read on their own
     page.click("#settings summary")
@@ -214,7 +215,7 @@ def test_read_aloud_controls_on_messages_and_choices(page):
     click_choice(page, index=0)
     spoken = page.evaluate("() => window.__spoken")[before:]
     assert any("Max_Gamer" in s["text"] for s in spoken)
-    assert spoken[-1]["text"].startswith(texts.t("web.js.choices_intro", "fr"))
+    assert spoken[-1]["text"].startswith(shown("web.js.choices_intro", "fr"))
 
 
 def test_the_certificate_prints_with_the_typed_name_and_never_sends_it(page, lumi, axe_report):
@@ -234,7 +235,7 @@ def test_the_certificate_prints_with_the_typed_name_and_never_sends_it(page, lum
     page.click("#certificate-link")
     page.wait_for_url("**/certificate?**")
     assert learner in page.url
-    assert page.locator("h1").inner_text() == texts.t("web.certificate.heading", "en")
+    assert page.locator("h1").inner_text() == shown("web.certificate.heading", "en")
     assert title(end["story_id"], "en") in page.locator(".diploma").inner_text()
     page.fill("#cert-name", name)
     assert page.locator("#cert-name-out").inner_text() == name
@@ -272,7 +273,7 @@ def test_the_parents_kit(page, axe_report, lang):
     page.wait_for_url("**/parents/guide**")
     guide = page.locator("main").inner_text()
     assert texts.t("tactics.flattery.name", lang) in guide
-    assert texts.t("web.guide.reply_trick", lang) in guide
+    assert shown("web.guide.reply_trick", lang) in guide
     if lang == "en":
         screenshot(page, "parents-guide.png", full_page=False)
     serious = axe_check(page, f"family guide ({lang})", axe_report)

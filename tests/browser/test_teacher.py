@@ -234,7 +234,7 @@ def test_a_class_session_from_sign_in_to_the_lesson_plan(
     assert texts.t("teacher.projector.safe", "en") in teacher.locator("#vote-list").inner_text()
     kid1.wait_for_function(
         "want => document.getElementById('vote-status').textContent === want",
-        arg=texts.t("web.js.vote_look", "en"),
+        arg=shown("web.js.vote_look", "en"),
         timeout=15_000,
     )
     check_axe(teacher, "teacher: projector (answers shown)", axe_report)
@@ -273,7 +273,7 @@ def test_a_class_session_from_sign_in_to_the_lesson_plan(
     late.click("#class-join")
     late.wait_for_function(
         "want => document.getElementById('class-status').textContent === want",
-        arg=texts.t("web.class.ended", "en"),
+        arg=shown("web.class.ended", "en"),
     )
     assert teacher.locator("#joined-count").inner_text() == "3"
 

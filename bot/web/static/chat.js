@@ -301,7 +301,8 @@
     }
     if (bubble.childNodes.length <= 1) return null; // nothing to show
     var spoken = messageSpeech(message);
-    if (spoken && canSpeak()) bubble.appendChild(readButton(spoken, msgLang));
+    // first after the screen reader's "Lumi:", floated in the corner (lumi.css)
+    if (spoken && canSpeak()) bubble.insertBefore(readButton(spoken, msgLang), bubble.childNodes[1] || null);
     item.appendChild(bubble);
     log.appendChild(item);
     return item;
