@@ -32,11 +32,14 @@ BLIND_DIR = DATA_DIR / "eval" / "tactic_check_blind"
 BLIND2_DIR = DATA_DIR / "eval" / "tactic_check_blind2"
 # A third, written by another engineer after the first two were measured, before round 3.
 BLIND3_DIR = DATA_DIR / "eval" / "tactic_check_blind3"
+# A fourth, written by another engineer after the third was measured, before round 4.
+BLIND4_DIR = DATA_DIR / "eval" / "tactic_check_blind4"
 EVAL_SETS = {
     "held-out": EVAL_DIR,
     "blind": BLIND_DIR,
     "blind2": BLIND2_DIR,
     "blind3": BLIND3_DIR,
+    "blind4": BLIND4_DIR,
 }
 CUES_FILE = "cues.yml"
 SPELLING_FILE = "spelling.yml"

@@ -36,7 +36,7 @@ class Targets:
 
 def targets(name: str) -> Targets:
     """The targets of an evaluation set (``data.EVAL_SETS``)."""
-    if name in ("blind", "blind2", "blind3"):
+    if name.startswith("blind"):
         return Targets(BLIND_MACRO_F1, BLIND_TACTIC_F1)
     return Targets()
 
