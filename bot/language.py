@@ -6,7 +6,10 @@ French. When those two leave a message undecided, a small classifier trained on
 children's own messages (every example of ``data/nlu/en`` and ``data/nlu/fr``,
 plus the lexicon) has the last word: character n-grams and the multilingual
 sentence embedding (``bot.semantic``) side by side, so "ouep", "wé" or "bof"
-read as French. A message with no clear signal ("ok", "lol", an emoji, the
+read as French. Lexicon entries of several words ("ah bon", "ça joue") match
+as phrases; a ``neutral`` word never counts for either language, and "c" before
+a word ("c nul", "c long") is French "c'est" unless it is English "see" ("c u").
+A message with no clear signal ("ok", "lol", an emoji, the
 ``neutral`` words of the lexicon) gives ``None``: the conversation keeps its
 previous language, and with none yet the browser's language is used
 (:func:`reply_language`).
@@ -40,6 +43,9 @@ _FR_J_CONTRACTION = re.compile(
     r"|ai|aime|aimes|aimais|en|y|etais|avais|arrive|attends|ecoute|essaie|essaye"
     r"|habite|adore|oue|ouais|hesite|envoie|accepte|appelle|allais|irai|aurais|etait)$"
 )
+# French "c'est" typed as "c" before the next word: "c nul", "c long", "c bon".
+# In English chat "c" is "see": "c u", "c ya", "c you later".
+_EN_AFTER_C = frozenset({"u", "ya", "yah", "ye", "you", "ur", "yu", "yall"})
 _lock = threading.Lock()
 
 # How much one lexicon word weighs against lingua's log-odds.
@@ -59,16 +65,49 @@ NLU_DIR = DATA_DIR / "nlu"
 
 
 @functools.lru_cache(maxsize=1)
-def _lexicon() -> dict[str, frozenset[str]]:
+def _lexicon() -> dict[str, frozenset[Any]]:
     raw = yaml.safe_load((DATA_DIR / "language" / "lexicon.yml").read_text(encoding="utf-8"))
-    for lang in LANGUAGES:
-        bad = [w for w in raw[lang] if not isinstance(w, str)]
-        if bad:
-            raise ValueError(f"lexicon.yml: quote these {lang} words: {bad}")
-    fr = frozenset(normalise(w) for w in raw["fr"])
-    en = frozenset(normalise(w) for w in raw["en"])
-    neutral = frozenset(normalise(str(w)) for w in raw.get("neutral") or [])
-    return {"fr": fr - en, "en": en - fr, "neutral": neutral}
+    for part in (*LANGUAGES, "neutral"):
+        bad = [w for w in raw.get(part) or [] if not isinstance(w, str)]
+        if bad:  # YAML reads yes, no, on, off, true, false as booleans
+            raise ValueError(f"lexicon.yml: quote these {part} words: {bad}")
+    fr, fr_phrases = _entries(raw["fr"])
+    en, en_phrases = _entries(raw["en"])
+    neutral = frozenset(normalise(w) for w in raw.get("neutral") or [])
+    return {
+        "fr": fr - en,
+        "en": en - fr,
+        "neutral": neutral,
+        "fr_phrases": fr_phrases - en_phrases,
+        "en_phrases": en_phrases - fr_phrases,
+    }
+
+
+def _entries(items: list[str]) -> tuple[frozenset[str], frozenset[tuple[str, ...]]]:
+    """Single words and phrases of one language's lexicon. An entry of several
+    words ("ah bon", "ça joue", "peut-être", "c'est parti") is a phrase, matched
+    as consecutive words; an entry that is not made of whole words ("a+") is
+    ignored."""
+    single: set[str] = set()
+    phrases: set[tuple[str, ...]] = set()
+    for item in items:
+        norm = normalise(item)
+        tokens = tuple(words(norm))
+        if len(tokens) > 1:
+            phrases.add(tokens)
+        elif tokens == (norm,):
+            single.add(norm)
+    return frozenset(single), frozenset(phrases)
+
+
+def _phrases_in(tokens: list[str], phrases: frozenset[tuple[str, ...]]) -> int:
+    """How many of ``phrases`` occur in ``tokens`` as consecutive words."""
+    found = 0
+    for phrase in phrases:
+        size = len(phrase)
+        if any(tuple(tokens[i : i + size]) == phrase for i in range(len(tokens) - size + 1)):
+            found += 1
+    return found
 
 
 @functools.lru_cache(maxsize=1)
@@ -151,7 +190,8 @@ def build_classifier(nlu_dir: Path = NLU_DIR) -> dict[str, Any]:
     texts: list[str] = []
     labels: list[int] = []
     for label, lang in enumerate(("en", "fr")):
-        for text in [*_nlu_texts(lang, nlu_dir), *sorted(lex[lang])]:
+        phrases = sorted(" ".join(phrase) for phrase in lex[f"{lang}_phrases"])
+        for text in [*_nlu_texts(lang, nlu_dir), *sorted(lex[lang]), *phrases]:
             norm = normalise(text)
             if _informative(norm):
                 texts.append(norm)
@@ -229,6 +269,13 @@ def french_probability(text: str) -> float:
     return float(by_chars + by_meaning) / 2
 
 
+def _french_word(word: str, following: str | None, french: frozenset[str]) -> bool:
+    """A lexicon word, a "j" contraction ("jveux") or "c" for "c'est" ("c nul")."""
+    if word == "c":
+        return following is not None and following not in _EN_AFTER_C
+    return word in french or bool(_FR_J_CONTRACTION.match(word))
+
+
 def score(text: str) -> float:
     """Positive for French, negative for English, near 0 when unclear."""
     norm = normalise(text)
@@ -237,10 +284,18 @@ def score(text: str) -> float:
         return 0.0
     lex = _lexicon()
     total = 0.0
-    for token in tokens:
-        if token in lex["fr"] or _FR_J_CONTRACTION.match(token):
+    if len(tokens) > 1:
+        total += LEXICON_WEIGHT * _phrases_in(tokens, lex["fr_phrases"])
+        total -= LEXICON_WEIGHT * _phrases_in(tokens, lex["en_phrases"])
+    if not total and not _informative(norm):  # "ok go", "lol ok": only neutral words
+        return 0.0
+    for i, word in enumerate(tokens):
+        if word in lex["neutral"]:  # "ok", "super", "cool", "hello": said in both
+            continue
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        if _french_word(word, following, lex["fr"]):
             total += LEXICON_WEIGHT
-        elif token in lex["en"]:
+        elif word in lex["en"]:
             total -= LEXICON_WEIGHT
     if _ACCENTED_FR.search(text.lower()):
         total += LEXICON_WEIGHT
