@@ -1,6 +1,7 @@
 """Cross-validated figures of the message checker, per language, on the training data only.
 
     .venv/bin/python scripts/checker_crossval.py [--cost 4] [--save /tmp/cv.npz] [--load /tmp/cv.npz]
+    .venv/bin/python scripts/checker_crossval.py --set SEMANTIC_WEIGHT=1.5 --set C=5
 
 Runs the same 5-fold cross-validation as training (``bot.checker.model.build``:
 folds keep translations and near-duplicates together, spelling variants from the
@@ -32,7 +33,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cost", type=float, action="append", default=[])
     parser.add_argument("--save", type=Path)
     parser.add_argument("--load", type=Path)
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE",
+        help="override a numeric setting of bot.checker.model for this run",
+    )
     args = parser.parse_args(argv)
+    for item in args.set:
+        name, value = item.split("=", 1)
+        if not hasattr(m, name):
+            parser.error(f"bot.checker.model has no setting {name}")
+        setattr(m, name, type(getattr(m, name))(value))
+        print(f"{name} = {getattr(m, name)}")
     examples = training_examples(TRAIN_DIR)
     truth = m._labels(examples).astype(bool)
     langs = np.array([e.lang for e in examples])
