@@ -1,6 +1,6 @@
 """Cross-validated figures of the message checker, per language, on the training data only.
 
-    .venv/bin/python scripts/checker_crossval.py [--cost 4] [--save /tmp/cv.npz] [--load /tmp/cv.npz]
+    .venv/bin/python scripts/checker_crossval.py [--cost 4] [--save F.npz] [--load F.npz]
     .venv/bin/python scripts/checker_crossval.py --set SEMANTIC_WEIGHT=1.5 --set C=5
 
 Runs the same 5-fold cross-validation as training (``bot.checker.model.build``:
@@ -34,7 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save", type=Path)
     parser.add_argument("--load", type=Path)
     parser.add_argument(
-        "--set", action="append", default=[], metavar="NAME=VALUE",
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
         help="override a numeric setting of bot.checker.model for this run",
     )
     args = parser.parse_args(argv)
