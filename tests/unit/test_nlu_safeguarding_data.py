@@ -45,6 +45,7 @@ NEW_FILES = {
     "disclose_fragments": ("by category", 80),
     "share_everyday_lookalikes": ("share_everyday", 250),
     "share_everyday_lookalikes2": ("share_everyday", 250),
+    "share_everyday_lookalikes3": ("share_everyday", 50),
     "choose_action_lookalikes": ("choose_action", 150),
     "ask_help_safety_questions": ("ask_help", 40),
 }

@@ -670,3 +670,68 @@ def test_targets_on_the_evaluation_sets(lang: str) -> None:
     assert report.false_alarm_rate <= 0.05, [
         (w, i.text) for w, i, _ in report.errors if w == "false alarm"
     ]
+
+
+# ------------------------------------------------- round 5 (sg5, 2026-12-07)
+# French danger phrasings the net missed (Québec, Belgian, Swiss, SMS; the
+# indirect self-harm kinds; sextortion told with "si je paye pas"), written
+# fresh, and whole-message safety questions about "if it ever happened".
+
+ROUND5_FRENCH_DANGER = [
+    "chui tannée de vivre",
+    "g plus envie d'exister",
+    "je voudrais m'endormir pour de bon",
+    "le soir je prie pour pas me réveiller",
+    "à quoi bon se lever, une fois",
+    "chu pu capable de continuer comme ça",
+    "je veux rejoindre papy au ciel",
+    "je me suis brûlée exprès avec le briquet",
+    "j'ai caché des médicaments dans ma chambre pour un jour",
+    "mtn je pense tout le temps à mourir",
+    "il dit qu'il la met partout si je paye pas",
+    "si j'y envoie pas 40 piasses ma photo s'en va partout",
+    "il écrit paie ou je poste",
+    "il a fait un montage de moi tout nu",
+    "il a enregistré quand j'étais en cam et mtn il veut des sous",
+    "il vient à Liège ce week-end juste pour me voir",
+    "y va m'attendre au coin de ma rue à soir",
+    "il a dit qu'il viendrait me chercher à l'école",
+    "y m'a écrit qu'y va venir icitte pis me faire mal",
+    "il m'a envoyé une photo de ma maison",
+    "y a un homme qui sonne depuis 10 min",
+    "le monsieur du club me prend en photo dans les vestiaires",
+]
+
+
+@pytest.mark.parametrize("text", ROUND5_FRENCH_DANGER)
+def test_round5_french_danger_is_flagged_as_danger(text: str) -> None:
+    result = screen(text)
+    assert result.flagged and result.level == "danger", (text, result)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what should i do if someone ever asks for my photo",
+        "who can i tell if a stranger sends me something weird",
+        "if someone ever blackmails me who do i ask for help",
+        "je fais quoi si un jour qqn me demande une photo de moi",
+        "si qqn me fait du chantage un jour, je demande de l'aide à qui",
+        "c koi le chantage en ligne",
+        "my twin sister is coming to get me from the station",
+    ],
+)
+def test_round5_safety_questions_and_family_do_not_flag(text: str) -> None:
+    assert not screen(text).flagged, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what should i do if someone keeps asking for my photo",
+        "what should i do he asked for my photo again",
+        "je fais quoi si qqn me demande encore une photo",
+    ],
+)
+def test_round5_safety_questions_with_a_report_still_flag(text: str) -> None:
+    assert screen(text).flagged, text
