@@ -22,7 +22,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.checker.data import EVAL_SETS, read_examples  # noqa: E402
 from bot.checker.evaluate import (  # noqa: E402
-    Targets,
     evaluate,
     evaluate_all,
     format_report,
@@ -50,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         f"cross-validated macro-F1 {meta.get('cv_macro_f1')} (training data only)"
     )
     if args.file:
-        goal = Targets(0.92, 0.85)
+        goal = targets("blind")  # a development set is held to the blind targets
         reports = {}
         for path in args.file:
             examples = read_examples(path)
