@@ -101,13 +101,14 @@ def _entries(items: list[str]) -> tuple[frozenset[str], frozenset[tuple[str, ...
 
 
 def _phrases_in(tokens: list[str], phrases: frozenset[tuple[str, ...]]) -> int:
-    """How many of ``phrases`` occur in ``tokens`` as consecutive words."""
-    found = 0
-    for phrase in phrases:
-        size = len(phrase)
-        if any(tuple(tokens[i : i + size]) == phrase for i in range(len(tokens) - size + 1)):
-            found += 1
-    return found
+    """How many of ``phrases`` occur in ``tokens`` as consecutive words.
+
+    The text's n-grams of the phrases' lengths, intersected with the phrases:
+    one pass over the text per length, not one per phrase.
+    """
+    sizes = {len(phrase) for phrase in phrases}
+    grams = {tuple(tokens[i : i + size]) for size in sizes for i in range(len(tokens) - size + 1)}
+    return len(phrases & grams)
 
 
 @functools.lru_cache(maxsize=1)

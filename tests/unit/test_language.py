@@ -192,3 +192,23 @@ def test_first_short_messages_of_the_round_4_dev_set():
             reply_language(locked=False, chosen=None, detected=detect(t)) == lang for t in subset
         )
         assert right / len(subset) >= 0.97, f"{lang}: {right}/{len(subset)}"
+
+
+def test_phrases_are_counted_once_each_and_only_as_consecutive_words():
+    from bot.language import _lexicon, _phrases_in
+
+    phrases = frozenset({("en", "fait"), ("tu", "sais", "quoi"), ("de", "ouf")})
+    assert _phrases_in(["en", "fait", "tu", "sais", "quoi"], phrases) == 2
+    assert (
+        _phrases_in(["en", "fait", "en", "fait", "en", "fait"], phrases) == 1
+    )  # once, not three times
+    assert (
+        _phrases_in(["fait", "en", "tu", "quoi", "sais"], phrases) == 0
+    )  # the words, not in order
+    assert _phrases_in(["tu", "sais"], phrases) == 0  # shorter than the phrase
+    assert _phrases_in([], phrases) == 0
+    assert _phrases_in(["en", "fait"], frozenset()) == 0
+    # every phrase of the real lexicon is found in a text made of it
+    for key in ("fr_phrases", "en_phrases"):
+        for phrase in _lexicon()[key]:
+            assert _phrases_in(["x", *phrase, "y"], _lexicon()[key]) >= 1, phrase
