@@ -1,7 +1,7 @@
 """Measure the message checker on the held-out evaluation set.
 
     .venv/bin/python scripts/eval_checker.py                # held-out set, per language
-    .venv/bin/python scripts/eval_checker.py --set blind3   # or blind, blind2 (issue 18)
+    .venv/bin/python scripts/eval_checker.py --set blind5   # or blind, blind2 ... blind4 (issue 18)
     .venv/bin/python scripts/eval_checker.py --errors       # and every wrong answer
     .venv/bin/python scripts/eval_checker.py --file tests/data/checker_dev4.en.yml \
         --file tests/data/checker_dev4.fr.yml               # a development set of one's own

@@ -34,12 +34,15 @@ BLIND2_DIR = DATA_DIR / "eval" / "tactic_check_blind2"
 BLIND3_DIR = DATA_DIR / "eval" / "tactic_check_blind3"
 # A fourth, written by another engineer after the third was measured, before round 4.
 BLIND4_DIR = DATA_DIR / "eval" / "tactic_check_blind4"
+# A fifth, written by another engineer after the fourth was measured, before round 5.
+BLIND5_DIR = DATA_DIR / "eval" / "tactic_check_blind5"
 EVAL_SETS = {
     "held-out": EVAL_DIR,
     "blind": BLIND_DIR,
     "blind2": BLIND2_DIR,
     "blind3": BLIND3_DIR,
     "blind4": BLIND4_DIR,
+    "blind5": BLIND5_DIR,
 }
 CUES_FILE = "cues.yml"
 SPELLING_FILE = "spelling.yml"
