@@ -49,7 +49,7 @@ from bot.stories import model, understand  # noqa: E402
 EVAL_DIR = DATA_DIR / "eval" / "stories"
 KINDS = ("free_text_choices", "rehearsal", "quiz_answers")
 # Shared (not per-story) variants, in the order they were written.
-SHARED_ORDER = ("", "_holdout", "_fresh", "_fresh2", "_fresh3", "_fresh4")
+SHARED_ORDER = ("", "_holdout", "_fresh", "_fresh2", "_fresh3", "_fresh4", "_fresh5")
 
 
 class Result(NamedTuple):

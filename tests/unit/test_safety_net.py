@@ -466,6 +466,10 @@ FLAGGED_STORY_ANSWERS = {
     "il a rien contre dire son ecole",
     "il en parle a personne",
     "ok nobody will know",
+    # the fresh5 sets (issue 22): the character's move, a mention
+    "he gives her the money",
+    "il bloque aussi le nouveau compte",
+    "il garde tout ca pour lui, il en parle a personne",
 }
 # Practice replies to the manipulator that the net reads as the child's own
 # disclosure: a known false alarm inside a story, left for the safety net's
@@ -481,6 +485,8 @@ PERSONAL_STORY_ANSWERS_TO_FIX = {
     # the negation2 sets (issue 20, round 2): a refusal the net reads as the child's own
     "je garde jamais de secret pour ma mere",
     "nothing you say will make me send it",
+    # fresh5 (issue 22): a risky practice reply going along with the flattery
+    "ur right ur the only one who gets me",
 }
 
 

@@ -388,6 +388,18 @@ def test_a_bare_negation_asks_which_choice(story_id: str, step_id: str, text: st
         ("live_coins", "coins", "il en demande plus", "ask_more"),
         ("live_gifts", "settings", "elle veut plus de fans", "all_open"),
         ("photo_steps", "private", "elle dit plus tard", "maybe_later"),
+        # "pas question que" / "hors de question de" refuse what follows (before:
+        # "hors de question que elle paye" was the risky "pay")
+        ("recorded_call", "threat", "hors de question que elle paye", "stop_reply"),
+        ("recorded_call", "threat", "pas question qu elle leur donne de l argent", "stop_reply"),
+        ("recorded_call", "threat", "pas question de payer ce type", "stop_reply"),
+        # keeping one's own details secret is keeping them private (before: "il garde
+        # son nom secret" gave the name), while keeping "it" secret stays a secret
+        ("live_coins", "name", "il garde son nom secret", "keep_private"),
+        ("live_coins", "name", "she keeps her name and school private", "keep_private"),
+        ("skin_gift", "school", "he keeps his address to himself", "keep_private"),
+        ("skin_gift", "school", "elle garde son adresse pour elle", "keep_private"),
+        ("secret_request", "secret", "she keeps it secret", "keep_secret"),
         # plain answers
         ("meet_up", "invite", "theo says yes", "say_yes"),
     ],
