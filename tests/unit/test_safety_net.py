@@ -741,3 +741,78 @@ def test_round5_safety_questions_and_family_do_not_flag(text: str) -> None:
 )
 def test_round5_safety_questions_with_a_report_still_flag(text: str) -> None:
     assert screen(text).flagged, text
+
+
+# Round 6 (2026-12-08): sentences of our own for the kinds the development set
+# blind4 missed (a friend hurting themselves or saying goodbye, "never been
+# born", abuse with an order to keep quiet or lie) and flagged (a hypothetical
+# question about a person online, the delivery driver who knows the address).
+ROUND6_DANGER = [
+    "my best friend has cuts all over her arms and says she does it at night",
+    "my friend keeps cutting herself and told me not to tell",
+    "my mate burns himself with a lighter when hes upset",
+    "my cousin wrote goodbye everyone on his insta and now he wont pick up",
+    "she posted that today is her last day and she isnt answering anyone",
+    "my friend said tonight is the night she ends it",
+    "i should never have been born",
+    "id rather never have been born honestly",
+    "my tutor makes me sit on his knee and says hell tell my parents im bad if i say anything",
+    "my dads belt left marks and mum says i have to tell school i fell",
+    "jaurais du jamais naitre",
+    "j'aurais mieux fait de pas naître",
+    "je regrette d'être née",
+    "j'aurais préféré ne jamais naître",
+    "ma pote a des coupures sur les bras et elle dit que c'est elle",
+    "ma copine se fait du mal exprès le soir",
+    "mon cousin a posté adieu à tous et il répond plus",
+    "elle a écrit que c'est son dernier jour et elle répond pas",
+    "mon entraineur me fait asseoir sur ses genoux et dit que je jouerai plus si je parle",
+    "mon pere m'a laissé des bleus et il dit que je dois dire à l'école que je suis tombée",
+]
+
+
+@pytest.mark.parametrize("text", ROUND6_DANGER)
+def test_round6_danger_is_flagged_as_danger(text: str) -> None:
+    result = screen(text)
+    assert result.flagged and result.level == "danger", (text, result)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my friend cut herself on a tin can at lunch",
+        "today is my last day of school before the holidays",
+        "she posted goodbye to her old house when they moved",
+        "its my teachers last day and she isnt coming back",
+        "she burns herself on the oven every time she bakes lol",
+        "my sister scratches herself because of her eczema",
+        "i sat on my grandpas knee to read a story",
+        "i got marks on my legs from football and mum says i have to tell the coach",
+        "my mum says i have to say sorry for the marks on the wall",
+        "my dad says i have to tell you about my bruises from rugby",
+        "what should i do if a person online asks me where i live?",
+        "the delivery man knows where i live he brings our shopping",
+        "il se coupe les cheveux tout seul",
+        "c'est mon dernier jour de vacances",
+        "elle a mis adieu les vacances sur son statut mdr",
+        "ma grand-mère m'a pris sur ses genoux pour la photo",
+        "jai des marques de moustique et ma mere dit que je dois le dire au docteur",
+        "si un jour quelqu'un menace de poster une photo de moi je fais quoi",
+        "le livreur sait où j'habite il apporte les colis",
+    ],
+)
+def test_round6_look_alikes_do_not_flag(text: str) -> None:
+    assert not screen(text).flagged, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what should i do a person online asks me where i live and he keeps asking",
+        "si un jour qqn menace de poster ma photo il la poste mtn je fais quoi",
+        "a man from fortnite knows where i live",
+        "un homme de fortnite sait où j'habite",
+    ],
+)
+def test_round6_reports_near_the_look_alikes_still_flag(text: str) -> None:
+    assert screen(text).flagged, text
