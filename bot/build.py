@@ -1,10 +1,11 @@
 """Build what the servers need, only when its inputs changed (``make model``).
 
 1. ``domain/responses.yml`` from the locales and the helpline directory;
-2. the message checker's model from ``data/tactic_check/``, and the language
-   classifier for undecided short messages from ``data/nlu/`` and the lexicon;
+2. the language classifier for undecided short messages from ``data/nlu/`` and
+   the lexicon (the Rasa pipeline loads it while training);
 3. the Rasa model ``models/lumi.tar.gz`` from config, domain and training data,
-   retrained only when a fingerprint of those files changed.
+   retrained only when a fingerprint of those files changed, and meanwhile, in
+   this process, the message checker's model from ``data/tactic_check/``.
 """
 
 from __future__ import annotations
@@ -45,13 +46,13 @@ def rasa_data_args() -> list[str]:
     return [folder for folder in RASA_DATA if (ROOT / folder).exists()]
 
 
-def train_rasa(force: bool = False) -> bool:
-    """Train the Rasa model if its inputs changed; True if it trained."""
+def start_rasa(force: bool = False) -> tuple[subprocess.Popen[bytes], str, float] | None:
+    """Start training the Rasa model if its inputs changed (None if up to date)."""
     current = fingerprint()
     up_to_date = MODEL.exists() and FINGERPRINT.exists()
     if not force and up_to_date and FINGERPRINT.read_text().strip() == current:
         print("Rasa model is up to date (inputs unchanged).", flush=True)
-        return False
+        return None
     MODELS_DIR.mkdir(exist_ok=True)
     rasa = Path(sys.executable).parent / "rasa"
     command = [
@@ -59,13 +60,27 @@ def train_rasa(force: bool = False) -> bool:
         "--data", *rasa_data_args(), "--out", str(MODELS_DIR),
         "--fixed-model-name", "lumi",
     ]  # fmt: skip
-    print("Training the Rasa model (1-2 minutes)...", flush=True)
-    started = time.monotonic()
+    print("Training the Rasa model (about 10 minutes on 2 cores)...", flush=True)
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
-    subprocess.run(command, cwd=ROOT, env=env, check=True)
+    return subprocess.Popen(command, cwd=ROOT, env=env), current, time.monotonic()
+
+
+def finish_rasa(training: tuple[subprocess.Popen[bytes], str, float] | None) -> bool:
+    """Wait for the training started by :func:`start_rasa`; True if it trained."""
+    if training is None:
+        return False
+    process, current, started = training
+    code = process.wait()
+    if code:
+        raise subprocess.CalledProcessError(code, process.args)
     FINGERPRINT.write_text(current + "\n")
     print(f"Rasa model trained in {time.monotonic() - started:.0f} s.", flush=True)
     return True
+
+
+def train_rasa(force: bool = False) -> bool:
+    """Train the Rasa model if its inputs changed; True if it trained."""
+    return finish_rasa(start_rasa(force))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,14 +90,23 @@ def main(argv: list[str] | None = None) -> int:
     from bot import domain_gen
 
     domain_gen.main([])
-    if (DATA_DIR / "tactic_check").exists():
-        from bot import checker
-
-        checker.train()
     from bot import language
 
+    # The Rasa pipeline loads the language classifier while it trains: first.
     language.train_classifier()
-    train_rasa(force=args.force)
+    # The message checker is not part of the Rasa model: trained meanwhile.
+    training = start_rasa(force=args.force)
+    try:
+        if (DATA_DIR / "tactic_check").exists():
+            from bot import checker
+
+            checker.train()
+    except BaseException:
+        if training is not None:
+            training[0].terminate()
+            training[0].wait()
+        raise
+    finish_rasa(training)
     return 0
 
 
