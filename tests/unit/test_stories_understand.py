@@ -400,6 +400,18 @@ def test_a_bare_negation_asks_which_choice(story_id: str, step_id: str, text: st
         ("skin_gift", "school", "he keeps his address to himself", "keep_private"),
         ("skin_gift", "school", "elle garde son adresse pour elle", "keep_private"),
         ("secret_request", "secret", "she keeps it secret", "keep_secret"),
+        # issue 22's stories in other words (2026-12-08; 10/19 of these before)
+        ("recorded_call", "threat", "he sends her the money", "pay"),
+        ("recorded_call", "threat", "il lui file tout son argent de poche", "pay"),
+        ("recorded_call", "threat", "he doesnt give her any money", "stop_reply"),
+        ("live_gifts", "challenge", "she goes off live", "end_live"),
+        ("live_gifts", "challenge", "she quits streaming", "end_live"),
+        ("live_gifts", "challenge", "elle arrête de streamer", "end_live"),
+        ("live_gifts", "secret", "she keeps quiet about it", "keep_secret"),
+        ("live_gifts", "secret", "she doesnt keep quiet, she tells", "tell_mum"),
+        ("group_chat", "worried", "she goes and tells sir", "tell_teacher"),
+        ("group_chat", "friend", "she tells miss so jules gets help", "tell_teacher"),
+        ("group_chat", "added", "elle quitte la conversation", "leave_report"),
         # plain answers
         ("meet_up", "invite", "theo says yes", "say_yes"),
     ],
