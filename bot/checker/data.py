@@ -36,6 +36,8 @@ BLIND3_DIR = DATA_DIR / "eval" / "tactic_check_blind3"
 BLIND4_DIR = DATA_DIR / "eval" / "tactic_check_blind4"
 # A fifth, written by another engineer after the fourth was measured, before round 5.
 BLIND5_DIR = DATA_DIR / "eval" / "tactic_check_blind5"
+# A sixth, written by another engineer after the fifth was measured, before round 6.
+BLIND6_DIR = DATA_DIR / "eval" / "tactic_check_blind6"
 EVAL_SETS = {
     "held-out": EVAL_DIR,
     "blind": BLIND_DIR,
@@ -43,6 +45,7 @@ EVAL_SETS = {
     "blind3": BLIND3_DIR,
     "blind4": BLIND4_DIR,
     "blind5": BLIND5_DIR,
+    "blind6": BLIND6_DIR,
 }
 CUES_FILE = "cues.yml"
 SPELLING_FILE = "spelling.yml"
