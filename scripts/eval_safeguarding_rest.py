@@ -21,11 +21,12 @@ Usage (from the project root)::
     .venv/bin/python scripts/eval_safeguarding_rest.py --url http://127.0.0.1:5005 --errors
     .venv/bin/python scripts/eval_safeguarding_rest.py --start --set blind3 --json var/eval.json
     .venv/bin/python scripts/eval_safeguarding_rest.py --start --set blind5   # before/after round 6
+    .venv/bin/python scripts/eval_safeguarding_rest.py --start --set blind6   # before/after round 7
 
 A set is ``data/eval/safeguarding/<set>.{en,fr}.yml`` and, if present,
 ``<set>_sequences.yml``: the blind sets ``blind``, ``blind2``, ``blind3`` (the
-default), ``blind4`` and ``blind5`` (written before round 6). Blind sets are
-measured, never tuned on.
+default), ``blind4``, ``blind5`` (written before round 6) and ``blind6``
+(written before round 7). Blind sets are measured, never tuned on.
 
 ``--start`` starts Rasa and the action server through the launcher
 (``python -m bot.launcher --no-web``) on free ports and stops them at the end.
@@ -477,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--url", help="a running Rasa server, e.g. http://127.0.0.1:5005")
     where.add_argument("--start", action="store_true", help="start the stack with the launcher")
     parser.add_argument(
-        "--set", default="blind3", help="the sets <SET>.<lang>.yml (e.g. blind4, blind5)"
+        "--set", default="blind3", help="the sets <SET>.<lang>.yml (e.g. blind4, blind5, blind6)"
     )
     parser.add_argument("--places", default=",".join(PLACES))
     parser.add_argument("--workers", type=int, default=4)

@@ -12,7 +12,7 @@ decision (``bot.nlu_rules.decide``, pure) is then replayed with other bars.
 Development sets: ``data/eval/safeguarding/{en,fr,blind,blind2,blind3,blind4}.<lang>.yml``
 (fresh conversation), the story answers of ``data/eval/stories`` (inside a
 story, all benign) and ``tests/data/safeguarding_sequences_dev.yml`` (several
-messages, with the conversation memory). The blind5 sets are not read here.
+messages, with the conversation memory). The blind5 and blind6 sets are not read here.
 """
 
 from __future__ import annotations
