@@ -78,11 +78,6 @@ def finish_rasa(training: tuple[subprocess.Popen[bytes], str, float] | None) -> 
     return True
 
 
-def train_rasa(force: bool = False) -> bool:
-    """Train the Rasa model if its inputs changed; True if it trained."""
-    return finish_rasa(start_rasa(force))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--force", action="store_true", help="retrain even if nothing changed")

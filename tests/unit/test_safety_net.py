@@ -709,38 +709,20 @@ ROUND5_FRENCH_DANGER = [
 ]
 
 
-@pytest.mark.parametrize("text", ROUND5_FRENCH_DANGER)
-def test_round5_french_danger_is_flagged_as_danger(text: str) -> None:
-    result = screen(text)
-    assert result.flagged and result.level == "danger", (text, result)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "what should i do if someone ever asks for my photo",
-        "who can i tell if a stranger sends me something weird",
-        "if someone ever blackmails me who do i ask for help",
-        "je fais quoi si un jour qqn me demande une photo de moi",
-        "si qqn me fait du chantage un jour, je demande de l'aide à qui",
-        "c koi le chantage en ligne",
-        "my twin sister is coming to get me from the station",
-    ],
-)
-def test_round5_safety_questions_and_family_do_not_flag(text: str) -> None:
-    assert not screen(text).flagged, text
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "what should i do if someone keeps asking for my photo",
-        "what should i do he asked for my photo again",
-        "je fais quoi si qqn me demande encore une photo",
-    ],
-)
-def test_round5_safety_questions_with_a_report_still_flag(text: str) -> None:
-    assert screen(text).flagged, text
+ROUND5_LOOK_ALIKES = [
+    "what should i do if someone ever asks for my photo",
+    "who can i tell if a stranger sends me something weird",
+    "if someone ever blackmails me who do i ask for help",
+    "je fais quoi si un jour qqn me demande une photo de moi",
+    "si qqn me fait du chantage un jour, je demande de l'aide à qui",
+    "c koi le chantage en ligne",
+    "my twin sister is coming to get me from the station",
+]
+ROUND5_REPORTS_NEAR_LOOK_ALIKES = [
+    "what should i do if someone keeps asking for my photo",
+    "what should i do he asked for my photo again",
+    "je fais quoi si qqn me demande encore une photo",
+]
 
 
 # Round 6 (2026-12-08): sentences of our own for the kinds the development set
@@ -771,48 +753,47 @@ ROUND6_DANGER = [
 ]
 
 
-@pytest.mark.parametrize("text", ROUND6_DANGER)
-def test_round6_danger_is_flagged_as_danger(text: str) -> None:
+ROUND6_LOOK_ALIKES = [
+    "my friend cut herself on a tin can at lunch",
+    "today is my last day of school before the holidays",
+    "she posted goodbye to her old house when they moved",
+    "its my teachers last day and she isnt coming back",
+    "she burns herself on the oven every time she bakes lol",
+    "my sister scratches herself because of her eczema",
+    "i sat on my grandpas knee to read a story",
+    "i got marks on my legs from football and mum says i have to tell the coach",
+    "my mum says i have to say sorry for the marks on the wall",
+    "my dad says i have to tell you about my bruises from rugby",
+    "what should i do if a person online asks me where i live?",
+    "the delivery man knows where i live he brings our shopping",
+    "il se coupe les cheveux tout seul",
+    "c'est mon dernier jour de vacances",
+    "elle a mis adieu les vacances sur son statut mdr",
+    "ma grand-mère m'a pris sur ses genoux pour la photo",
+    "jai des marques de moustique et ma mere dit que je dois le dire au docteur",
+    "si un jour quelqu'un menace de poster une photo de moi je fais quoi",
+    "le livreur sait où j'habite il apporte les colis",
+]
+ROUND6_REPORTS_NEAR_LOOK_ALIKES = [
+    "what should i do a person online asks me where i live and he keeps asking",
+    "si un jour qqn menace de poster ma photo il la poste mtn je fais quoi",
+    "a man from fortnite knows where i live",
+    "un homme de fortnite sait où j'habite",
+]
+
+
+# One test per kind over the rounds' sentences (rounds 5 and 6 above).
+@pytest.mark.parametrize("text", ROUND5_FRENCH_DANGER + ROUND6_DANGER)
+def test_round_danger_is_flagged_as_danger(text: str) -> None:
     result = screen(text)
     assert result.flagged and result.level == "danger", (text, result)
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "my friend cut herself on a tin can at lunch",
-        "today is my last day of school before the holidays",
-        "she posted goodbye to her old house when they moved",
-        "its my teachers last day and she isnt coming back",
-        "she burns herself on the oven every time she bakes lol",
-        "my sister scratches herself because of her eczema",
-        "i sat on my grandpas knee to read a story",
-        "i got marks on my legs from football and mum says i have to tell the coach",
-        "my mum says i have to say sorry for the marks on the wall",
-        "my dad says i have to tell you about my bruises from rugby",
-        "what should i do if a person online asks me where i live?",
-        "the delivery man knows where i live he brings our shopping",
-        "il se coupe les cheveux tout seul",
-        "c'est mon dernier jour de vacances",
-        "elle a mis adieu les vacances sur son statut mdr",
-        "ma grand-mère m'a pris sur ses genoux pour la photo",
-        "jai des marques de moustique et ma mere dit que je dois le dire au docteur",
-        "si un jour quelqu'un menace de poster une photo de moi je fais quoi",
-        "le livreur sait où j'habite il apporte les colis",
-    ],
-)
-def test_round6_look_alikes_do_not_flag(text: str) -> None:
+@pytest.mark.parametrize("text", ROUND5_LOOK_ALIKES + ROUND6_LOOK_ALIKES)
+def test_round_look_alikes_do_not_flag(text: str) -> None:
     assert not screen(text).flagged, text
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "what should i do a person online asks me where i live and he keeps asking",
-        "si un jour qqn menace de poster ma photo il la poste mtn je fais quoi",
-        "a man from fortnite knows where i live",
-        "un homme de fortnite sait où j'habite",
-    ],
-)
-def test_round6_reports_near_the_look_alikes_still_flag(text: str) -> None:
+@pytest.mark.parametrize("text", ROUND5_REPORTS_NEAR_LOOK_ALIKES + ROUND6_REPORTS_NEAR_LOOK_ALIKES)
+def test_round_reports_near_the_look_alikes_still_flag(text: str) -> None:
     assert screen(text).flagged, text
